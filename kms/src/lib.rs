@@ -1,0 +1,27 @@
+//! Key providers for Cloak.
+//!
+//! Every object Cloak stores is encrypted under a fresh *data key*. A *key provider* generates
+//! those data keys and hands back two forms: the plaintext key, used once to seal the object,
+//! and the *wrapped* key, sealed under a named *master key*, which is stored beside the object.
+//! Reading the object later means asking the provider to unwrap it again.
+//!
+//! Layout:
+//! - [`secret`]: `DataKey` and `MasterKey`, 256-bit secrets that zero themselves on drop and
+//!   never print.
+//! - [`context`]: the encryption context, the name/value pairs a wrapped key is bound to.
+//! - [`provider`]: the `KeyProvider` trait every provider implements, and `WrappedKey`.
+//! - [`error`]: `KeyError`, which says whether a failure was a denial, a missing key, an
+//!   unavailable service or corrupt input.
+//! - [`keyring`]: the local keyring, a 0600 file of versioned master keys.
+
+pub mod context;
+pub mod error;
+pub mod keyring;
+pub mod provider;
+pub mod secret;
+
+pub use context::EncryptionContext;
+pub use error::KeyError;
+pub use keyring::Keyring;
+pub use provider::{GeneratedKey, KeyProvider, WrappedKey};
+pub use secret::{DataKey, MasterKey};

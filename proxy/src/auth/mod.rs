@@ -1,0 +1,1 @@
+//! SigV4 / SigV2 verification.
