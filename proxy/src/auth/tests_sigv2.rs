@@ -1,0 +1,1 @@
+//! SigV2 verification tests.
