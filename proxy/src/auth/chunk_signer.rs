@@ -33,6 +33,19 @@ impl ChunkSigner {
         }
     }
 
+    /// A signer for tests elsewhere in the crate, seeded with a hex signature.
+    #[cfg(test)]
+    pub(crate) fn for_tests(secret: &str, timestamp: &str, region: &str, seed_hex: &str) -> Self {
+        let scope = super::signing_key::Scope {
+            date: timestamp[..8].to_owned(),
+            region: region.to_owned(),
+            service: "s3".to_owned(),
+        };
+        let key = SigningKey::derive(&super::credentials::SecretKey::new(secret), &scope);
+        let seed = super::signing_key::decode_signature(seed_hex).expect("a 64-digit hex seed");
+        Self::new(key, timestamp.to_owned(), scope.to_line(), seed)
+    }
+
     /// Checks the signature of the next chunk, given the SHA-256 of its data.
     ///
     /// The chain only advances when the signature matches; after a mismatch the body must be
