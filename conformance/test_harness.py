@@ -5,6 +5,7 @@ trusted either, so they are worth keeping green on their own.
 """
 
 import base64
+import dataclasses
 import os
 import socket
 import ssl
@@ -12,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from harness import clients, ports, procs, scratch, stores
+from harness import clients, ports, procs, scratch, stores, tls
 from harness.tls import S3_HOST
 from harness.tunnel import Tunnel
 
@@ -159,6 +160,33 @@ def test_tls_certificate_names(rclone_tls_store, name):
             assert tls_sock.version() in ("TLSv1.2", "TLSv1.3")
 
 
+# Each command-line client's cheapest request, for checks that only need a connection.
+LIST_ARGS = {
+    "aws": lambda bucket: ("s3", "ls", f"s3://{bucket}/"),
+    "s5cmd": lambda bucket: ("ls", f"s3://{bucket}/*"),
+    "rclone": lambda bucket: ("lsf", f"{clients.RCLONE_REMOTE}:{bucket}"),
+    "gsutil": lambda bucket: ("ls", f"s3://{bucket}/"),
+}
+
+
+@pytest.mark.parametrize("client", sorted(LIST_ARGS))
+def test_tls_clients_use_the_given_ca(rclone_tls_store, bucket_name, client):
+    """A CA other than the server's is refused, so the CA bundle is really in use."""
+    rclone_tls_store.make_bucket(bucket_name)
+    other_ca = tls.make_server_cert().ca_bundle
+    endpoint = dataclasses.replace(rclone_tls_store.endpoint, ca_bundle=other_ca)
+
+    with Tunnel((ports.LOOPBACK, endpoint.port)) as tunnel:
+        tool = {
+            "aws": lambda: clients.aws_cli(endpoint),
+            "s5cmd": lambda: clients.s5cmd(endpoint),
+            "rclone": lambda: clients.rclone(endpoint),
+            "gsutil": lambda: clients.gsutil(endpoint, proxy=tunnel.address),
+        }[client]()
+        with pytest.raises(procs.ToolFailed, match="(?i)certificate|x509"):
+            tool.run(*LIST_ARGS[client](bucket_name), timeout=60)
+
+
 def test_rclone_quirks(rclone_store, rclone_tls_store, bucket_name, payload):
     """Behaviours of rclone's server that the checksum_mode() choice works around."""
     plain = clients.boto3_client(rclone_store.endpoint, checksum="when_supported")
@@ -172,10 +200,10 @@ def test_rclone_quirks(rclone_store, rclone_tls_store, bucket_name, payload):
         ranged["Body"].read()
 
     # Over HTTPS botocore uploads aws-chunked, without a Content-Length.
-    tls = clients.boto3_client(rclone_tls_store.endpoint, checksum="when_supported")
-    tls.create_bucket(Bucket=bucket_name)
-    with pytest.raises(tls.exceptions.ClientError, match="MissingContentLength"):
-        tls.put_object(Bucket=bucket_name, Key="k", Body=payload)
+    over_tls = clients.boto3_client(rclone_tls_store.endpoint, checksum="when_supported")
+    over_tls.create_bucket(Bucket=bucket_name)
+    with pytest.raises(over_tls.exceptions.ClientError, match="MissingContentLength"):
+        over_tls.put_object(Bucket=bucket_name, Key="k", Body=payload)
 
 
 def test_stopped_server_leaves_nothing_behind():
