@@ -6,10 +6,14 @@ trusted either, so they are worth keeping green on their own.
 
 import base64
 import dataclasses
+import json
 import os
 import socket
 import ssl
+import subprocess
+import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -216,3 +220,28 @@ def test_stopped_server_leaves_nothing_behind():
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)
     assert store.proc not in procs.running()
+
+
+def test_serve_runs_a_store_until_stdin_closes():
+    """The entry point for non-Python tests: one JSON line, then serve until EOF."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "harness.serve", "moto"],
+        cwd=Path(__file__).parent,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        described = json.loads(child.stdout.readline())
+        endpoint = clients.Endpoint(
+            described["url"], described["access_key"], described["secret_key"]
+        )
+        assert clients.boto3_client(endpoint).list_buckets()["Buckets"] == []
+
+        child.stdin.close()
+
+        assert child.wait(timeout=30) == 0
+        assert not ports.is_accepting(int(described["url"].rsplit(":", 1)[1]))
+    finally:
+        child.kill()
+        child.wait()

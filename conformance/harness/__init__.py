@@ -10,4 +10,5 @@ Layout:
 - tls:      a throw-away CA and a server certificate for loopback and S3 host names
 - clients:  boto3, AWS CLI, gsutil, s3fs, rclone and s5cmd set up for one endpoint
 - tunnel:   an HTTP CONNECT proxy, so gsutil can reach an S3 host name over TLS
+- serve:    `python -m harness.serve KIND` runs one server for a non-Python test
 """
