@@ -38,7 +38,8 @@ build_venv() {
     rm -rf "$venv"
     python3 -m venv "$venv"
 
-    # The machine may point pip at a local wheel folder; only PyPI is allowed here.
+    # This machine points pip at a local wheel folder; ignore it, so that what gets
+    # installed never depends on what one machine happens to hold there.
     export PIP_CACHE_DIR="$repo/.cache/pip" PIP_FIND_LINKS="" PIP_DISABLE_PIP_VERSION_CHECK=1
     "$venv/bin/python" -m pip install -q "pip==$pip_version"
     "$venv/bin/python" -m pip install -q -r "$reqs" -c "$constraints"
