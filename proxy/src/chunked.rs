@@ -25,6 +25,8 @@ mod line;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_flow;
 
 pub use body::AwsChunkedBody;
 pub use error::ChunkedError;

@@ -35,6 +35,8 @@ mod timestamp;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_roundtrip;
+#[cfg(test)]
 mod tests_sigv2;
 
 pub use chunk_signer::ChunkSigner;

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::header::DATE;
+use http::header::{HeaderName, DATE};
 use http::request::Parts;
 use time::OffsetDateTime;
 
@@ -25,6 +25,9 @@ use super::{AuthOptions, AuthScheme, Verified};
 
 /// The payload line of a presigned request that does not name its payload hash.
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+static X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
+static X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 
 /// Everything the signature check needs once a claim has been parsed.
 struct Check<'a> {
@@ -105,10 +108,6 @@ pub(crate) fn verify_presigned(
     };
     finish(parts, &check, kind, creds, AuthScheme::SigV4Query)
 }
-
-static X_AMZ_CONTENT_SHA256: http::HeaderName =
-    http::HeaderName::from_static("x-amz-content-sha256");
-static X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
 
 /// The request time: `x-amz-date`, else `Date`, as SigV4 text and as an instant.
 fn header_time(parts: &Parts) -> Result<(String, OffsetDateTime), AuthError> {

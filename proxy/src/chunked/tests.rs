@@ -23,10 +23,10 @@ const TRAILER_SEED: &str = "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3
 
 /// What a decoded body produced: its data (up to any error), trailers, and the error.
 #[derive(Debug, Default)]
-struct Outcome {
-    data: Vec<u8>,
-    trailers: Option<HeaderMap>,
-    error: Option<ChunkedError>,
+pub(super) struct Outcome {
+    pub(super) data: Vec<u8>,
+    pub(super) trailers: Option<HeaderMap>,
+    pub(super) error: Option<ChunkedError>,
 }
 
 fn body_of(pieces: Vec<Bytes>, config: DecoderConfig) -> AwsChunkedBody<StreamBody<Pieces>> {
@@ -35,7 +35,7 @@ fn body_of(pieces: Vec<Bytes>, config: DecoderConfig) -> AwsChunkedBody<StreamBo
 }
 
 /// Drives a body whose input is always ready.
-fn run(pieces: Vec<Bytes>, config: DecoderConfig) -> Outcome {
+pub(super) fn run(pieces: Vec<Bytes>, config: DecoderConfig) -> Outcome {
     let mut body = body_of(pieces, config);
     let mut cx = Context::from_waker(Waker::noop());
     let mut outcome = Outcome::default();
@@ -60,15 +60,15 @@ fn run(pieces: Vec<Bytes>, config: DecoderConfig) -> Outcome {
     outcome
 }
 
-fn whole(body: &[u8]) -> Vec<Bytes> {
+pub(super) fn whole(body: &[u8]) -> Vec<Bytes> {
     vec![Bytes::copy_from_slice(body)]
 }
 
-fn bytewise(body: &[u8]) -> Vec<Bytes> {
+pub(super) fn bytewise(body: &[u8]) -> Vec<Bytes> {
     body.iter().map(|b| Bytes::copy_from_slice(&[*b])).collect()
 }
 
-fn unsigned(decoded_length: Option<u64>) -> DecoderConfig {
+pub(super) fn unsigned(decoded_length: Option<u64>) -> DecoderConfig {
     DecoderConfig {
         auth: ChunkAuth::Unsigned,
         decoded_length,
@@ -86,7 +86,7 @@ fn signed(seed: &str, trailer: bool, decoded_length: Option<u64>) -> DecoderConf
 }
 
 /// AWS's published chunked upload: 64 KiB and 1 KiB of `a`, then the final chunk.
-fn aws_signed_example(trailer: bool) -> Vec<u8> {
+pub(super) fn aws_signed_example(trailer: bool) -> Vec<u8> {
     let sigs = if trailer {
         [
             "b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2",
