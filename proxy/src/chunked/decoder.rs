@@ -315,7 +315,9 @@ fn trailer_map(trailers: &[(String, String)]) -> Result<HeaderMap, ChunkedError>
 
 /// Takes one CRLF-terminated line (without the CRLF), or `None` until it is complete.
 fn take_line(input: &mut BytesMut) -> Result<Option<BytesMut>, ChunkedError> {
-    match input.windows(2).position(|w| w == b"\r\n") {
+    // Look no further than the longest acceptable line, however much input is buffered.
+    let window = &input[..input.len().min(MAX_LINE + 2)];
+    match window.windows(2).position(|w| w == b"\r\n") {
         Some(at) if at <= MAX_LINE => {
             let line = input.split_to(at);
             let _ = input.split_to(2);

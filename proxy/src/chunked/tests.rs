@@ -284,6 +284,21 @@ fn framing_errors_are_refused() {
 }
 
 #[test]
+fn overlong_lines_are_refused_without_waiting_for_their_end() {
+    let mut body = b"1".repeat(5000);
+    body.extend_from_slice(b"\r\nx\r\n0\r\n\r\n");
+    let out = run(whole(&body[..4200]), unsigned(None));
+    assert!(
+        matches!(out.error, Some(ChunkedError::MalformedChunk { .. })),
+        "{:?}",
+        out.error
+    );
+    let trailer = format!("1\r\nx\r\n0\r\nx-long:{}\r\n\r\n", "v".repeat(5000));
+    let out = run(whole(trailer.as_bytes()), unsigned(None));
+    assert!(out.error.is_some());
+}
+
+#[test]
 fn signed_chunks_over_the_limit_are_refused() {
     let mut config = signed(SEED, false, None);
     config.max_chunk_size = 1024;
