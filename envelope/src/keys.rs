@@ -10,8 +10,8 @@
 //! DEK must equal the stored one (compared in constant time), so a substituted wrapped key
 //! cannot make the same bytes decrypt to different plaintext.
 
-use ring::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
-use ring::hkdf::{Salt, HKDF_SHA256};
+use aws_lc_rs::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
+use aws_lc_rs::hkdf::{Salt, HKDF_SHA256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -73,9 +73,9 @@ impl std::fmt::Debug for ContentKey {
     }
 }
 
-fn expand(prk: &ring::hkdf::Prk, info: &[u8], out: &mut [u8]) {
+fn expand(prk: &aws_lc_rs::hkdf::Prk, info: &[u8], out: &mut [u8]) {
     struct Len(usize);
-    impl ring::hkdf::KeyType for Len {
+    impl aws_lc_rs::hkdf::KeyType for Len {
         fn len(&self) -> usize {
             self.0
         }

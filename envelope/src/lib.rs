@@ -9,14 +9,14 @@
 //! the object's metadata. `docs/FORMAT.md` is the specification; this crate implements it.
 //!
 //! Layout:
-//! - [`keys`]: derives the content key and the key commitment from a data key.
-//! - [`header`]: the per-object header and its metadata encoding.
-//! - [`layout`]: the offset and length arithmetic, and range planning.
-//! - [`unit`]: the locator and the sealing and opening of one unit.
-//! - [`seal`]: a streaming encryptor for a whole object or one multipart part.
-//! - [`open`]: a streaming decryptor that checks each unit's position before releasing it.
-//! - [`trailer`]: the sealed record at the end of every object.
-//! - [`error`]: `FormatError`.
+//! - `keys`: derives the content key and the key commitment from a data key.
+//! - `header`: the per-object header and its metadata encoding.
+//! - `layout`: the offset and length arithmetic, and range planning.
+//! - `unit`: the locator and the sealing and opening of one unit.
+//! - `seal`: a streaming encryptor for a whole object or one multipart part.
+//! - `open`: a streaming decryptor that checks each unit's position before releasing it.
+//! - `trailer`: the sealed record at the end of every object.
+//! - `error`: `FormatError`.
 
 pub mod error;
 pub mod header;

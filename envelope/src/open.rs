@@ -12,7 +12,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::layout::{Layout, RangePlan};
 use crate::trailer::{ObjectKind, Trailer};
-use crate::unit::{open_in_place, Locator, LOCATOR_LEN, UNIT_OVERHEAD};
+use crate::unit::{open_from, open_in_place, Locator, LOCATOR_LEN, UNIT_OVERHEAD};
 use crate::{ContentKey, FormatError};
 
 /// What a reader knows about the object's units, from its trailer.
@@ -130,12 +130,24 @@ impl Opener {
             if self.next > self.last {
                 return Err(FormatError::Truncated("more stored bytes than planned"));
             }
-            let want = self.unit_len(self.next) as usize - self.buf.len();
+            let unit_len = self.unit_len(self.next) as usize;
+            if self.buf.is_empty() && data.len() >= unit_len {
+                // The whole unit is at hand: open it straight from the stored bytes.
+                let unit = data.split_to(unit_len);
+                let g = self.next;
+                let (locator, plain) = open_from(&self.key, &unit, g)?;
+                if let Some(plain) = self.release(g, locator, plain)? {
+                    out.push(plain);
+                }
+                continue;
+            }
+            let want = unit_len - self.buf.len();
             let take = want.min(data.len());
             self.buf.extend_from_slice(&data[..take]);
             data.advance(take);
             if self.buf.len() as u64 == self.unit_len(self.next) {
-                let unit = self.buf.split();
+                let fresh = BytesMut::with_capacity(self.layout.unit_len() as usize);
+                let unit = std::mem::replace(&mut self.buf, fresh);
                 if let Some(plain) = self.open_unit(unit)? {
                     out.push(plain);
                 }
@@ -180,12 +192,22 @@ impl Opener {
             let (locator, plain) = open_in_place(&self.key, &mut unit, g)?;
             (locator, plain.len())
         };
+        let plain = unit.freeze().slice(LOCATOR_LEN..LOCATOR_LEN + plain_len);
+        self.release(g, locator, plain)
+    }
+
+    /// Checks an authenticated unit's position, then trims its plaintext to the planned range.
+    fn release(
+        &mut self,
+        g: u64,
+        locator: Locator,
+        mut plain: Bytes,
+    ) -> Result<Option<Bytes>, FormatError> {
         self.check_position(g, &locator)?;
         self.note_part(&locator);
         self.prev = Some(locator);
         self.next += 1;
 
-        let mut plain = unit.freeze().slice(LOCATOR_LEN..LOCATOR_LEN + plain_len);
         let skip = self.skip.min(plain.len() as u64) as usize;
         plain.advance(skip);
         self.skip -= skip as u64;

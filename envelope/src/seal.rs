@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use bytes::{Bytes, BytesMut};
-use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::layout::Layout;
 use crate::trailer::{ObjectKind, Trailer};
-use crate::unit::{seal_in_place, Locator, LOCATOR_LEN, TAG_LEN};
+use crate::unit::{seal_from, seal_in_place, Locator, LOCATOR_LEN, TAG_LEN};
 use crate::{ContentKey, FormatError};
 
 /// Encrypts a stream of known length into units.
@@ -80,6 +80,14 @@ impl Sealer {
         self.remaining -= data.len() as u64;
         let segment = self.layout.segment_size() as usize;
         while !data.is_empty() {
+            if self.buf.len() == LOCATOR_LEN && data.len() >= segment {
+                // A whole segment is at hand: seal it straight from the caller's bytes.
+                let (whole, rest) = data.split_at(segment);
+                data = rest;
+                let last = self.remaining == 0 && data.is_empty();
+                out.push(self.seal_whole(whole, last));
+                continue;
+            }
             let room = segment - (self.buf.len() - LOCATOR_LEN);
             let take = room.min(data.len());
             self.buf.extend_from_slice(&data[..take]);
@@ -116,6 +124,22 @@ impl Sealer {
             uniform_part_len: 0,
             etag_md5,
             unit_salt: self.salt,
+        }
+    }
+
+    fn seal_whole(&mut self, plain: &[u8], last: bool) -> Bytes {
+        let locator = self.locator(last);
+        self.index += 1;
+        self.emitted = true;
+        seal_from(&self.key, &locator, plain)
+    }
+
+    fn locator(&self, last: bool) -> Locator {
+        Locator {
+            part: self.part,
+            index: self.index,
+            last_in_part: last,
+            salt: self.salt,
         }
     }
 

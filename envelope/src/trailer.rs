@@ -10,8 +10,8 @@
 //! Body (64 bytes): `kind u8 | 3 reserved | part count u32 | first part u32 | 4 reserved |
 //! plaintext length u64 | uniform part length u64 | ETag MD5 [16] | unit salt [8] | 8 reserved`
 
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use bytes::BytesMut;
-use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::unit::{open_kind, seal_kind, Locator, LOCATOR_LEN, TAG_LEN};
 use crate::{ContentKey, FormatError};

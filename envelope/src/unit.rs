@@ -16,8 +16,8 @@
 //! nonce only if two independent 64-bit salts collide, so a client that uploads the same part
 //! twice with different bytes does not cause a nonce reuse.
 
-use bytes::BytesMut;
-use ring::aead::{Aad, Nonce, Tag};
+use aws_lc_rs::aead::{Aad, Nonce, Tag};
+use bytes::{Bytes, BytesMut};
 
 use crate::{ContentKey, FormatError, VERSION};
 
@@ -97,6 +97,55 @@ pub(crate) fn seal_kind(key: &ContentKey, kind: u8, locator: &Locator, buf: &mut
         )
         .expect("a unit is far below AES-GCM's length limit");
     buf.extend_from_slice(tag.as_ref());
+}
+
+/// Seals a whole segment from `plain` straight into a new unit, reading the plaintext once
+/// (no copy into an intermediate buffer).
+pub fn seal_from(key: &ContentKey, locator: &Locator, plain: &[u8]) -> Bytes {
+    let raw = locator.encode();
+    let sealed = written_by(LOCATOR_LEN + plain.len() + TAG_LEN, |unit| {
+        unit[..LOCATOR_LEN].copy_from_slice(&raw);
+        let (ct, tag) = unit[LOCATOR_LEN..].split_at_mut(plain.len());
+        let aad = Aad::from(aad(UNIT_KIND, &raw));
+        key.aead
+            .seal_out_of_place_scatter(locator.nonce(), aad, plain, ct, &[], tag)
+    });
+    sealed.expect("buffer lengths are exact")
+}
+
+/// Opens a unit held in an immutable buffer into a new plaintext buffer, reading the stored
+/// bytes once. `g` labels errors.
+pub fn open_from(key: &ContentKey, unit: &[u8], g: u64) -> Result<(Locator, Bytes), FormatError> {
+    let tampered = FormatError::SegmentTampered { index: g };
+    if unit.len() < LOCATOR_LEN + TAG_LEN {
+        return Err(tampered);
+    }
+    let raw: [u8; LOCATOR_LEN] = unit[..LOCATOR_LEN].try_into().expect("16 bytes");
+    let locator = Locator::decode(&raw);
+    let (ct, tag) = unit[LOCATOR_LEN..].split_at(unit.len() - LOCATOR_LEN - TAG_LEN);
+    let plain = written_by(ct.len(), |out| {
+        let aad = Aad::from(aad(UNIT_KIND, &raw));
+        key.aead
+            .open_separate_gather(locator.nonce(), aad, ct, tag, out)
+    });
+    Ok((locator, plain.map_err(|_| tampered)?))
+}
+
+/// A new buffer of `len` bytes, every one of which `write` must store before returning `Ok`.
+///
+/// The AEAD writes its whole output without reading it, so zero-filling the buffer first would
+/// be a wasted pass over 64 KiB per unit (about 15% of the AEAD's own time). The buffer is only
+/// exposed, through `set_len`, after `write` succeeds; on failure it is dropped unread.
+fn written_by<E>(len: usize, write: impl FnOnce(&mut [u8]) -> Result<(), E>) -> Result<Bytes, E> {
+    let mut buf: Vec<u8> = Vec::with_capacity(len);
+    // SAFETY: the pointer is valid for `len` bytes of writes (the capacity was just reserved),
+    // properly aligned for u8, and unaliased. The slice is handed only to aws-lc's AEAD, which
+    // stores every output byte before any read, and nothing else reads it before `set_len`.
+    let out = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr(), len) };
+    write(out)?;
+    // SAFETY: `write` succeeded, so all `len` bytes are initialized.
+    unsafe { buf.set_len(len) };
+    Ok(Bytes::from(buf))
 }
 
 /// Opens one stored unit in place and returns its locator and plaintext. `g` is the unit's

@@ -22,7 +22,7 @@ fn key() -> Arc<ContentKey> {
 }
 
 fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, data))
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data))
 }
 
 fn seal_part(part: u32, data: &[u8], salt: [u8; 8]) -> Vec<u8> {
@@ -137,12 +137,12 @@ fn hello_vector_decrypts_per_the_spec() {
     use aes_gcm::{Aes256Gcm, Nonce};
 
     let stored = single(b"hello");
-    let prk = ring::hmac::sign(
-        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &OBJECT_SALT),
+    let prk = aws_lc_rs::hmac::sign(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &OBJECT_SALT),
         &DEK,
     );
-    let prk = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, prk.as_ref());
-    let okm = ring::hmac::sign(&prk, b"cloak/v1 content key\x01");
+    let prk = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, prk.as_ref());
+    let okm = aws_lc_rs::hmac::sign(&prk, b"cloak/v1 content key\x01");
     let cipher = Aes256Gcm::new_from_slice(okm.as_ref()).unwrap();
 
     let locator = &stored[..16];

@@ -6,13 +6,13 @@
 //! Reading the object later means asking the provider to unwrap it again.
 //!
 //! Layout:
-//! - [`secret`]: `DataKey` and `MasterKey`, 256-bit secrets that zero themselves on drop and
+//! - `secret`: `DataKey` and `MasterKey`, 256-bit secrets that zero themselves on drop and
 //!   never print.
-//! - [`context`]: the encryption context, the name/value pairs a wrapped key is bound to.
-//! - [`provider`]: the `KeyProvider` trait every provider implements, and `WrappedKey`.
-//! - [`error`]: `KeyError`, which says whether a failure was a denial, a missing key, an
+//! - `context`: the encryption context, the name/value pairs a wrapped key is bound to.
+//! - `provider`: the `KeyProvider` trait every provider implements, and `WrappedKey`.
+//! - `error`: `KeyError`, which says whether a failure was a denial, a missing key, an
 //!   unavailable service or corrupt input.
-//! - [`keyring`]: the local keyring, a 0600 file of versioned master keys.
+//! - `keyring`: the local keyring, a 0600 file of versioned master keys.
 
 pub mod context;
 pub mod error;

@@ -73,9 +73,9 @@ impl fmt::Debug for MasterKey {
 }
 
 fn random_key() -> [u8; KEY_LEN] {
-    use ring::rand::SecureRandom;
+    use aws_lc_rs::rand::SecureRandom;
     let mut out = [0u8; KEY_LEN];
-    ring::rand::SystemRandom::new()
+    aws_lc_rs::rand::SystemRandom::new()
         .fill(&mut out)
         .expect("the OS random source is available on every supported platform");
     out
