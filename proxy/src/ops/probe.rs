@@ -1,0 +1,149 @@
+//! The probe: one ranged read of an object's tail, which brings its metadata (the envelope
+//! header), its stored length (from Content-Range) and its sealed trailer in one round trip.
+//! For small objects the probe is large enough to hold the whole object, so a GET needs no
+//! second request.
+
+use bytes::{Bytes, BytesMut};
+use cloak_envelope::layout::Layout;
+use cloak_envelope::trailer::TRAILER_LEN;
+use cloak_envelope::{ContentKey, Expect, Header, Trailer};
+use http::{HeaderMap, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use std::sync::Arc;
+
+use super::headers::{self, ENVELOPE_META};
+use super::Call;
+use crate::error::S3Error;
+use crate::state::ObjectFacts;
+use crate::upstream::UpstreamRequest;
+
+/// What the probe learned about a Cloak object.
+pub struct Sealed {
+    pub header: Header,
+    pub key: Arc<ContentKey>,
+    pub layout: Layout,
+    pub trailer: Trailer,
+    pub expect: Expect,
+    pub stored_len: u64,
+    /// Stored bytes from `tail_start` to the end of the object.
+    pub tail: Bytes,
+    pub tail_start: u64,
+}
+
+/// The probe's result.
+pub enum Probed {
+    /// A Cloak object, with the upstream response headers.
+    Sealed(Box<Sealed>, HeaderMap),
+    /// An object without an envelope header.
+    Foreign(HeaderMap),
+    /// The store answered with an error (404, 403, ...): relay it.
+    Failed(Response<Incoming>),
+}
+
+/// Reads the last `suffix` bytes (at least the trailer) of the object the call targets.
+pub async fn probe(call: &Call, suffix: u64) -> Result<Probed, S3Error> {
+    let mut up = HeaderMap::new();
+    headers::set(&mut up, "range", &format!("bytes=-{}", suffix.max(TRAILER_LEN)));
+    let req = UpstreamRequest {
+        method: http::Method::GET,
+        path_and_query: probe_path(call),
+        headers: up,
+        body: crate::body::empty(),
+    };
+    let resp = call.app.upstream.call(req).await?;
+    let status = resp.status();
+    if status == StatusCode::RANGE_NOT_SATISFIABLE {
+        // Only an empty object has no last byte; Cloak never writes one.
+        return Ok(Probed::Foreign(resp.headers().clone()));
+    }
+    if !status.is_success() {
+        return Ok(Probed::Failed(resp));
+    }
+    let (parts, body) = resp.into_parts();
+    let Some(meta) = headers::get(&parts.headers, ENVELOPE_META) else {
+        return Ok(Probed::Foreign(parts.headers));
+    };
+    let header = Header::decode(meta)?;
+    let (tail_start, stored_len) = extent(status, &parts.headers)?;
+    let tail = collect(body, suffix.max(TRAILER_LEN) as usize).await?;
+    let sealed = open(call, header, tail, tail_start, stored_len).await?;
+    Ok(Probed::Sealed(Box::new(sealed), parts.headers))
+}
+
+async fn open(
+    call: &Call,
+    header: Header,
+    tail: Bytes,
+    tail_start: u64,
+    stored_len: u64,
+) -> Result<Sealed, S3Error> {
+    if (tail.len() as u64) < TRAILER_LEN || tail_start + tail.len() as u64 != stored_len {
+        return Err(cloak_envelope::FormatError::Truncated("probe did not reach the trailer").into());
+    }
+    let key = call.app.keys.open(&header, call.bucket(), call.key()).await?;
+    let layout = Layout::new(header.segment_size);
+    let trailer = Trailer::open(&key, &tail[tail.len() - TRAILER_LEN as usize..])?;
+    let expect = Expect::from_trailer(&trailer, &layout, stored_len)?;
+    Ok(Sealed { header, key, layout, trailer, expect, stored_len, tail, tail_start })
+}
+
+impl Sealed {
+    pub fn facts(&self) -> ObjectFacts {
+        ObjectFacts { etag: self.trailer.etag(), plain_len: self.trailer.plaintext_len }
+    }
+
+    /// The stored bytes `first..=last`, if the probe already holds them.
+    pub fn held(&self, first: u64, last: u64) -> Option<Bytes> {
+        let end = self.tail_start + self.tail.len() as u64;
+        (first >= self.tail_start && last < end).then(|| {
+            self.tail.slice((first - self.tail_start) as usize..=(last - self.tail_start) as usize)
+        })
+    }
+}
+
+/// The version and response-override parameters a read of this object must carry upstream.
+pub fn probe_path(call: &Call) -> String {
+    let keep: Vec<&str> = call
+        .target
+        .raw_query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| p.starts_with("versionId=") || p.starts_with("response-"))
+        .collect();
+    if keep.is_empty() {
+        call.target.upstream_path.clone()
+    } else {
+        format!("{}?{}", call.target.upstream_path, keep.join("&"))
+    }
+}
+
+/// Where the received bytes sit in the stored object, and its total length.
+fn extent(status: StatusCode, h: &HeaderMap) -> Result<(u64, u64), S3Error> {
+    let bad = || S3Error::upstream("The store sent an unusable Content-Range");
+    if status == StatusCode::PARTIAL_CONTENT {
+        let range = headers::get(h, "content-range").ok_or_else(bad)?;
+        let spec = range.strip_prefix("bytes ").ok_or_else(bad)?;
+        let (span, total) = spec.split_once('/').ok_or_else(bad)?;
+        let first = span.split_once('-').ok_or_else(bad)?.0;
+        return Ok((first.parse().map_err(|_| bad())?, total.parse().map_err(|_| bad())?));
+    }
+    let len = headers::get(h, "content-length").and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    Ok((0, len))
+}
+
+/// Reads a body of at most `cap` bytes (more means the store ignored the range).
+async fn collect(mut body: Incoming, cap: usize) -> Result<Bytes, S3Error> {
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| S3Error::upstream("The store's response was cut short"))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > cap {
+                return Err(S3Error::upstream("The store ignored a Range request"));
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.freeze())
+}

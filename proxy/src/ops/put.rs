@@ -1,0 +1,111 @@
+//! PutObject: encrypt under a fresh data key while streaming to the store.
+
+use cloak_envelope::layout::Layout;
+use cloak_envelope::Sealer;
+use http::{Response, StatusCode};
+
+use super::encrypt_body::{EncryptingBody, Outcome};
+use super::headers::{self, ENVELOPE_META};
+use super::Call;
+use crate::body::{self, ProxyBody};
+use crate::checksum::{BodyDigests, Digests, Expectations};
+use crate::chunked::ChunkedError;
+use crate::error::S3Error;
+use crate::state::ObjectFacts;
+use crate::upstream::UpstreamRequest;
+
+/// S3's largest single PUT.
+const MAX_PUT: u64 = 5 << 30;
+
+pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> {
+    let expect = Expectations::from_request(&call.parts.headers, &call.verified.payload)?;
+    let (plaintext, len) = call.plaintext_body()?;
+    let len = len.ok_or_else(|| {
+        S3Error::new(StatusCode::LENGTH_REQUIRED, "MissingContentLength", "Content-Length is required")
+    })?;
+    if len > MAX_PUT {
+        return Err(S3Error::bad_request(
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed object size (5 GiB); use multipart",
+        ));
+    }
+
+    // Key material comes first: without a key the body is never read, so nothing is stored.
+    let (bucket, key) = (call.bucket().to_owned(), call.key().to_owned());
+    let fresh = call.app.keys.new_object(&bucket, &key).await?;
+    let layout = Layout::new(fresh.header.segment_size);
+    let sealer = Sealer::new(fresh.key.clone(), layout, 0, len);
+    let inspector = call.app.hooks.inspector.start(&call.ctx);
+    let (sealed, outcome) =
+        EncryptingBody::new(plaintext, fresh.key, sealer, BodyDigests::new(expect), inspector);
+
+    let mut up = headers::object_headers(&call.parts.headers);
+    up.insert("content-length", layout.stored_len(len).into());
+    headers::set(&mut up, ENVELOPE_META, &fresh.header.encode());
+    let req = UpstreamRequest {
+        method: http::Method::PUT,
+        path_and_query: call.target.upstream_path.clone(),
+        headers: up,
+        body: body::boxed(sealed),
+    };
+    let result = call.app.upstream.call(req).await;
+    let digests = settle(&outcome, result.as_ref().err())?;
+    let upstream = result?;
+    if !upstream.status().is_success() {
+        return Ok(super::forward::relay(upstream));
+    }
+
+    let upstream_etag = headers::get(upstream.headers(), "etag").map(str::to_owned);
+    if let Some(etag) = upstream_etag {
+        let facts = ObjectFacts { etag: digests.etag(), plain_len: len };
+        call.app.remember(&bucket, &key, &etag, facts).await;
+    }
+    Ok(answer(&upstream, &digests))
+}
+
+/// Decides the PUT's fate from how the client's body ended and how the store answered: a
+/// client-side failure (bad checksum, short body) wins over the store's complaint about the
+/// aborted request.
+fn settle(outcome: &Outcome, upstream_err: Option<&S3Error>) -> Result<Digests, S3Error> {
+    let ended = outcome.lock().expect("outcome lock is never poisoned").take();
+    match (ended, upstream_err) {
+        (Some(Err(client)), _) => Err(client),
+        (_, Some(up)) => Err(up.clone()),
+        (Some(Ok(d)), None) => Ok(d),
+        (None, None) => Err(S3Error::upstream("The store answered before the body was sent")),
+    }
+}
+
+fn answer(upstream: &Response<hyper::body::Incoming>, digests: &Digests) -> Response<ProxyBody> {
+    let mut resp = Response::new(body::empty());
+    let h = resp.headers_mut();
+    headers::set(h, "etag", &digests.etag());
+    if let Some((alg, value)) = &digests.checksum {
+        headers::set(h, alg.header_name(), value);
+    }
+    for name in ["x-amz-version-id", "x-amz-expiration", "x-amz-server-side-encryption"] {
+        if let Some(v) = upstream.headers().get(name) {
+            h.insert(name, v.clone());
+        }
+    }
+    resp
+}
+
+/// Maps a body error (from aws-chunked decoding or the connection) to an S3 error.
+pub fn body_error(e: &(dyn std::error::Error + Send + Sync + 'static)) -> S3Error {
+    if let Some(chunked) = e.downcast_ref::<ChunkedError>() {
+        return chunked.clone_into_s3();
+    }
+    S3Error::bad_request("IncompleteBody", "The request body ended before its declared length")
+}
+
+trait IntoS3 {
+    fn clone_into_s3(&self) -> S3Error;
+}
+
+impl IntoS3 for ChunkedError {
+    fn clone_into_s3(&self) -> S3Error {
+        let status = StatusCode::from_u16(self.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        S3Error::new(status, self.s3_code(), self.to_string())
+    }
+}

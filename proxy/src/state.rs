@@ -1,0 +1,95 @@
+//! The proxy's shared state, built once from the configuration.
+//!
+//! Nothing here is authoritative state: the caches only save round trips, and any replica
+//! built from the same configuration answers every request the same way.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cloak_kms::{KeyProvider, Keyring};
+use moka::future::Cache;
+
+use crate::auth::{AuthOptions, SecretKey, StaticCredentials};
+use crate::config::{Config, ConfigError, ForeignPolicy};
+use crate::hooks::Hooks;
+use crate::keys::KeyService;
+use crate::upstream::Upstream;
+
+/// The plaintext facts of a stored object version, keyed by its upstream ETag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectFacts {
+    pub etag: String,
+    pub plain_len: u64,
+}
+
+pub struct App {
+    pub upstream: Upstream,
+    pub keys: KeyService,
+    pub creds: StaticCredentials,
+    pub auth: AuthOptions,
+    pub virtual_host_domain: Option<String>,
+    pub foreign: ForeignPolicy,
+    pub plaintext_list_etags: bool,
+    pub list_concurrency: usize,
+    pub hooks: Hooks,
+    facts: Cache<String, ObjectFacts>,
+}
+
+impl App {
+    /// Builds the state: reads secrets, opens the keyring, prepares the upstream pool.
+    pub fn from_config(config: &Config, hooks: Hooks) -> Result<Arc<Self>, ConfigError> {
+        let upstream_secret = config.upstream_secret_source()?.read("upstream.secret_access_key")?;
+        let upstream = Upstream::new(config, upstream_secret)?;
+        let provider = keyring(config)?;
+        let keys = KeyService::new(provider, &config.keys, config.objects.segment_size);
+        let mut creds = StaticCredentials::new();
+        for (i, c) in config.clients.iter().enumerate() {
+            let secret = c.secret_source(i)?.read(&format!("clients[{i}].secret_key"))?;
+            creds.insert(&c.access_key_id, c.display_name(), SecretKey::new(secret.expose()));
+        }
+        let auth = AuthOptions {
+            allow_sigv2: config.auth.allow_sigv2,
+            max_skew: Duration::from_secs(config.auth.max_skew_secs),
+            virtual_host_domain: config.server.virtual_host_domain.clone(),
+            ..AuthOptions::default()
+        };
+        Ok(Arc::new(Self {
+            upstream,
+            keys,
+            creds,
+            auth,
+            virtual_host_domain: config.server.virtual_host_domain.clone(),
+            foreign: config.objects.foreign,
+            plaintext_list_etags: config.objects.plaintext_list_etags,
+            list_concurrency: config.objects.list_concurrency,
+            hooks,
+            facts: Cache::builder().max_capacity(100_000).build(),
+        }))
+    }
+
+    /// Records what a stored version is in plaintext terms (its ETag and size), so listings
+    /// and later reads need not look again.
+    pub async fn remember(&self, bucket: &str, key: &str, upstream_etag: &str, facts: ObjectFacts) {
+        self.facts.insert(facts_key(bucket, key, upstream_etag), facts).await;
+    }
+
+    pub async fn recall(&self, bucket: &str, key: &str, upstream_etag: &str) -> Option<ObjectFacts> {
+        self.facts.get(&facts_key(bucket, key, upstream_etag)).await
+    }
+}
+
+fn facts_key(bucket: &str, key: &str, upstream_etag: &str) -> String {
+    format!("{bucket}\u{0}{key}\u{0}{}", upstream_etag.trim_matches('"'))
+}
+
+fn keyring(config: &Config) -> Result<Arc<dyn KeyProvider>, ConfigError> {
+    let path = config.keys.keyring_path.as_ref().ok_or_else(|| ConfigError::Invalid {
+        field: "keys.keyring_path".into(),
+        reason: "is required".into(),
+    })?;
+    let ring = Keyring::open(path).map_err(|e| ConfigError::Invalid {
+        field: "keys.keyring_path".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(Arc::new(ring))
+}
