@@ -63,6 +63,13 @@ async fn prepare(
     let target = route::target(&parts, app.virtual_host_domain.as_deref())?;
     ctx.bucket = target.bucket.clone();
     ctx.key = target.key.clone();
+    if target.key.as_deref().is_some_and(|k| k.starts_with(crate::ops::list::RESERVED_PREFIX)) {
+        return Err(S3Error::new(
+            http::StatusCode::FORBIDDEN,
+            "AccessDenied",
+            "Keys under .cloak/ are reserved for Cloak's own bookkeeping",
+        ));
+    }
     let verified = crate::auth::verify(&parts, &app.creds, SystemTime::now(), &app.auth)?;
     ctx.principal = Some(verified.principal.clone());
     ctx.op = route::operation(&parts.method, &target, parts.headers.contains_key("x-amz-copy-source"));

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::headers::{self, ENVELOPE_META};
 use super::Call;
 use crate::error::S3Error;
-use crate::state::ObjectFacts;
+use crate::state::{App, ObjectFacts};
 use crate::upstream::UpstreamRequest;
 
 /// What the probe learned about a Cloak object.
@@ -43,15 +43,26 @@ pub enum Probed {
 
 /// Reads the last `suffix` bytes (at least the trailer) of the object the call targets.
 pub async fn probe(call: &Call, suffix: u64) -> Result<Probed, S3Error> {
+    probe_object(&call.app, call.bucket(), call.key(), &probe_path(call), suffix).await
+}
+
+/// Probes object `bucket`/`key` at the upstream `path_and_query` (which carries the version).
+pub async fn probe_object(
+    app: &App,
+    bucket: &str,
+    key: &str,
+    path_and_query: &str,
+    suffix: u64,
+) -> Result<Probed, S3Error> {
     let mut up = HeaderMap::new();
     headers::set(&mut up, "range", &format!("bytes=-{}", suffix.max(TRAILER_LEN)));
     let req = UpstreamRequest {
         method: http::Method::GET,
-        path_and_query: probe_path(call),
+        path_and_query: path_and_query.to_owned(),
         headers: up,
         body: crate::body::empty(),
     };
-    let resp = call.app.upstream.call(req).await?;
+    let resp = app.upstream.call(req).await?;
     let status = resp.status();
     if status == StatusCode::RANGE_NOT_SATISFIABLE {
         // Only an empty object has no last byte; Cloak never writes one.
@@ -67,12 +78,14 @@ pub async fn probe(call: &Call, suffix: u64) -> Result<Probed, S3Error> {
     let header = Header::decode(meta)?;
     let (tail_start, stored_len) = extent(status, &parts.headers)?;
     let tail = collect(body, suffix.max(TRAILER_LEN) as usize).await?;
-    let sealed = open(call, header, tail, tail_start, stored_len).await?;
+    let sealed = open(app, bucket, key, header, tail, tail_start, stored_len).await?;
     Ok(Probed::Sealed(Box::new(sealed), parts.headers))
 }
 
 async fn open(
-    call: &Call,
+    app: &App,
+    bucket: &str,
+    key: &str,
     header: Header,
     tail: Bytes,
     tail_start: u64,
@@ -81,11 +94,11 @@ async fn open(
     if (tail.len() as u64) < TRAILER_LEN || tail_start + tail.len() as u64 != stored_len {
         return Err(cloak_envelope::FormatError::Truncated("probe did not reach the trailer").into());
     }
-    let key = call.app.keys.open(&header, call.bucket(), call.key()).await?;
+    let content = app.keys.open(&header, bucket, key).await?;
     let layout = Layout::new(header.segment_size);
-    let trailer = Trailer::open(&key, &tail[tail.len() - TRAILER_LEN as usize..])?;
+    let trailer = Trailer::open(&content, &tail[tail.len() - TRAILER_LEN as usize..])?;
     let expect = Expect::from_trailer(&trailer, &layout, stored_len)?;
-    Ok(Sealed { header, key, layout, trailer, expect, stored_len, tail, tail_start })
+    Ok(Sealed { header, key: content, layout, trailer, expect, stored_len, tail, tail_start })
 }
 
 impl Sealed {
