@@ -4,7 +4,7 @@ use thiserror::Error;
 
 /// Why a key operation failed. The variant decides the proxy's answer: a denial or a missing
 /// key is final, an unavailable service may succeed on retry, corrupt input never will.
-#[derive(Debug, Error)]
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyError {
     /// The key service refused: no permission, or the context does not match.

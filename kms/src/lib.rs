@@ -7,21 +7,24 @@
 //!
 //! Layout:
 //! - `secret`: `DataKey` and `MasterKey`, 256-bit secrets that zero themselves on drop and
-//!   never print.
+//!   never print, and `SecretString` for tokens and other credentials.
 //! - `context`: the encryption context, the name/value pairs a wrapped key is bound to.
 //! - `provider`: the `KeyProvider` trait every provider implements, and `WrappedKey`.
 //! - `error`: `KeyError`, which says whether a failure was a denial, a missing key, an
 //!   unavailable service or corrupt input.
 //! - `keyring`: the local keyring, a 0600 file of versioned master keys.
+//! - `retry`: `RetryPolicy`, bounded retries of transient key-service failures.
 
 pub mod context;
 pub mod error;
 pub mod keyring;
 pub mod provider;
+pub mod retry;
 pub mod secret;
 
 pub use context::EncryptionContext;
 pub use error::KeyError;
 pub use keyring::Keyring;
 pub use provider::{GeneratedKey, KeyProvider, WrappedKey};
-pub use secret::{DataKey, MasterKey};
+pub use retry::RetryPolicy;
+pub use secret::{DataKey, MasterKey, SecretString};

@@ -6,7 +6,7 @@ use crate::{DataKey, EncryptionContext, KeyError};
 
 /// A data key sealed under a master key. The bytes are opaque outside the provider that made
 /// them; `key_id` and `version` say which master key version can open them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WrappedKey {
     pub key_id: String,
     pub version: u32,

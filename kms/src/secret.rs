@@ -1,6 +1,10 @@
-//! 256-bit secrets that zero themselves on drop, never print, and compare in constant time.
+//! Secrets that zero themselves on drop, never print, and compare in constant time: 256-bit
+//! keys, and the strings (key-service tokens, AppRole secret ids, access keys) that unlock them.
 
 use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Deserializer};
 
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -15,6 +19,10 @@ pub struct DataKey([u8; KEY_LEN]);
 /// A master key version held by the local keyring.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct MasterKey([u8; KEY_LEN]);
+
+/// A secret string, such as a Vault token. Only [`SecretString::expose`] shows it.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct SecretString(String);
 
 impl DataKey {
     /// Wraps raw key bytes. The caller's copy should be zeroized by the caller.
@@ -49,6 +57,50 @@ impl MasterKey {
 
     pub fn expose(&self) -> &[u8; KEY_LEN] {
         &self.0
+    }
+}
+
+impl SecretString {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// Reads a secret from a file (a mounted Kubernetes secret, say), dropping surrounding
+    /// whitespace such as the trailing newline most editors add.
+    pub fn from_file(path: &Path) -> std::io::Result<Self> {
+        let raw = SecretString(std::fs::read_to_string(path)?);
+        Ok(Self(raw.0.trim().to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for SecretString {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl PartialEq for SecretString {
+    fn eq(&self, other: &Self) -> bool {
+        // Lengths may differ in variable time; the contents never do.
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for SecretString {}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretString(**redacted**)")
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
     }
 }
 
@@ -91,6 +143,18 @@ mod tests {
         let shown = format!("{key:?} {:?}", MasterKey::from_bytes([0xAB; KEY_LEN]));
         assert!(!shown.to_lowercase().contains("ab"), "{shown}");
         assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn secret_strings_never_print_and_trim_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("token");
+        std::fs::write(&path, "s.abcdef\n").expect("write token");
+        let token = SecretString::from_file(&path).expect("read token");
+        assert_eq!(token.expose(), "s.abcdef");
+        assert_eq!(token, SecretString::from("s.abcdef"));
+        assert_ne!(token, SecretString::from("s.abcdeg"));
+        assert!(!format!("{token:?}").contains("abcdef"));
     }
 
     #[test]
