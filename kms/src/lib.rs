@@ -14,6 +14,8 @@
 //!   unavailable service or corrupt input.
 //! - `keyring`: the local keyring, a 0600 file of versioned master keys.
 //! - `retry`: `RetryPolicy`, bounded retries of transient key-service failures.
+//! - `vault`: `VaultProvider`, Vault/OpenBao Transit, with token, AppRole and Kubernetes
+//!   logins kept alive by renewal.
 
 pub mod context;
 pub mod error;
@@ -21,6 +23,7 @@ pub mod keyring;
 pub mod provider;
 pub mod retry;
 pub mod secret;
+pub mod vault;
 
 pub use context::EncryptionContext;
 pub use error::KeyError;
@@ -28,3 +31,4 @@ pub use keyring::Keyring;
 pub use provider::{GeneratedKey, KeyProvider, WrappedKey};
 pub use retry::RetryPolicy;
 pub use secret::{DataKey, MasterKey, SecretString};
+pub use vault::{AuthStats, ContextBinding, VaultAuth, VaultConfig, VaultProvider};
