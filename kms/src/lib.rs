@@ -16,18 +16,24 @@
 //! - `retry`: `RetryPolicy`, bounded retries of transient key-service failures.
 //! - `vault`: `VaultProvider`, Vault/OpenBao Transit, with token, AppRole and Kubernetes
 //!   logins kept alive by renewal.
+//! - `cache`: `CachingProvider`, unwrapped data keys kept for a bounded time in front of any
+//!   provider, with call counters (`metrics`).
 
+pub mod cache;
 pub mod context;
 pub mod error;
 pub mod keyring;
+pub mod metrics;
 pub mod provider;
 pub mod retry;
 pub mod secret;
 pub mod vault;
 
+pub use cache::{CacheConfig, CachingProvider};
 pub use context::EncryptionContext;
 pub use error::KeyError;
 pub use keyring::Keyring;
+pub use metrics::{LatencySnapshot, MetricsSnapshot, OpStats};
 pub use provider::{GeneratedKey, KeyProvider, WrappedKey};
 pub use retry::RetryPolicy;
 pub use secret::{DataKey, MasterKey, SecretString};
