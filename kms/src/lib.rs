@@ -18,10 +18,13 @@
 //!   logins kept alive by renewal.
 //! - `cache`: `CachingProvider`, unwrapped data keys kept for a bounded time in front of any
 //!   provider, with call counters (`metrics`).
+//! - `kek`: `KekProvider`, per-dataset key-encryption keys that turn a remote call per
+//!   object into one per dataset and KEK lifetime.
 
 pub mod cache;
 pub mod context;
 pub mod error;
+pub mod kek;
 pub mod keyring;
 pub mod metrics;
 pub mod provider;
@@ -32,6 +35,7 @@ pub mod vault;
 pub use cache::{CacheConfig, CachingProvider};
 pub use context::EncryptionContext;
 pub use error::KeyError;
+pub use kek::{KekConfig, KekProvider};
 pub use keyring::Keyring;
 pub use metrics::{LatencySnapshot, MetricsSnapshot, OpStats};
 pub use provider::{GeneratedKey, KeyProvider, WrappedKey};
