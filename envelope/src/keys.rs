@@ -84,3 +84,69 @@ fn expand(prk: &aws_lc_rs::hkdf::Prk, info: &[u8], out: &mut [u8]) {
         .and_then(|okm| okm.fill(out))
         .expect("HKDF-SHA256 can expand 32 bytes");
 }
+
+/// Index field reserved for notes: no unit reaches it (units stay below 2^31 | 2^17) and the
+/// trailer uses 0xFFFFFFFF.
+const NOTE_INDEX: u32 = 0xFFFF_FFFE;
+const NOTE_KIND: u8 = b'N';
+
+impl ContentKey {
+    /// Seals a short note (for example a part's MD5 in a multipart marker) under this object's
+    /// key: `salt (8) | ciphertext | tag (16)`. Notes use their own kind byte and a reserved
+    /// index, so their nonces never meet a unit's or the trailer's.
+    pub fn seal_note(&self, aad: &[u8], data: &[u8]) -> Vec<u8> {
+        use aws_lc_rs::rand::SecureRandom;
+        let mut salt = [0u8; 8];
+        aws_lc_rs::rand::SystemRandom::new().fill(&mut salt).expect("the OS random source is available");
+        let mut buf = data.to_vec();
+        let tag = self
+            .aead
+            .seal_in_place_separate_tag(note_nonce(&salt), note_aad(aad), &mut buf)
+            .expect("a note is far below AES-GCM's length limit");
+        let mut out = salt.to_vec();
+        out.extend_from_slice(&buf);
+        out.extend_from_slice(tag.as_ref());
+        out
+    }
+
+    /// Opens a note sealed by [`ContentKey::seal_note`] with the same `aad`.
+    pub fn open_note(&self, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() < 8 + 16 {
+            return None;
+        }
+        let salt: [u8; 8] = sealed[..8].try_into().ok()?;
+        let mut buf = sealed[8..].to_vec();
+        let plain = self.aead.open_in_place(note_nonce(&salt), note_aad(aad), &mut buf).ok()?;
+        Some(plain.to_vec())
+    }
+}
+
+fn note_nonce(salt: &[u8; 8]) -> aws_lc_rs::aead::Nonce {
+    let mut n = [0u8; 12];
+    n[..8].copy_from_slice(salt);
+    n[8..].copy_from_slice(&NOTE_INDEX.to_be_bytes());
+    aws_lc_rs::aead::Nonce::assume_unique_for_key(n)
+}
+
+fn note_aad(aad: &[u8]) -> aws_lc_rs::aead::Aad<Vec<u8>> {
+    let mut v = b"CLK".to_vec();
+    v.push(crate::VERSION);
+    v.push(NOTE_KIND);
+    v.extend_from_slice(aad);
+    aws_lc_rs::aead::Aad::from(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_round_trip_and_bind_their_aad() {
+        let key = ContentKey::derive(&[1; 32], &[2; 16]);
+        let sealed = key.seal_note(b"part 3", b"md5 and length");
+        assert_eq!(key.open_note(b"part 3", &sealed).as_deref(), Some(&b"md5 and length"[..]));
+        assert_eq!(key.open_note(b"part 4", &sealed), None);
+        let other = ContentKey::derive(&[9; 32], &[2; 16]);
+        assert_eq!(other.open_note(b"part 3", &sealed), None);
+    }
+}

@@ -65,6 +65,11 @@ impl Sealer {
         self.layout.stored_part_len(self.declared)
     }
 
+    /// Plaintext bytes still expected.
+    pub fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
     /// The salt shared by this stream's units.
     pub fn salt(&self) -> [u8; 8] {
         self.salt

@@ -89,6 +89,27 @@ impl Target {
     }
 }
 
+/// Characters S3 (and SigV4's canonical URI) leave unescaped in a key path: RFC 3986's
+/// unreserved set and `/`.
+const KEY_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// The upstream path-style path of `key` in `bucket`, percent-encoded as SigV4 expects.
+pub fn object_path(bucket: &str, key: &str) -> String {
+    let enc = |s| percent_encoding::utf8_percent_encode(s, KEY_PATH).to_string();
+    format!("/{}/{}", enc(bucket), enc(key))
+}
+
+/// Percent-encodes a query parameter value (everything but the unreserved set).
+pub fn encode_param(value: &str) -> String {
+    const PARAM: &percent_encoding::AsciiSet = &KEY_PATH.add(b'/');
+    percent_encoding::utf8_percent_encode(value, PARAM).to_string()
+}
+
 /// Resolves the target of a request.
 pub fn target(parts: &Parts, virtual_host_domain: Option<&str>) -> Result<Target, S3Error> {
     let raw_path = parts.uri.path();

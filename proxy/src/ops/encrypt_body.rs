@@ -1,10 +1,10 @@
 //! The upstream body of a PUT: the client's plaintext, digested, inspected and sealed into
 //! units as it streams, ending with the sealed trailer.
 //!
-//! The trailer is only produced after every digest the client declared has verified. If one
-//! fails, the body ends with an error instead: the store sees a request shorter than its
-//! Content-Length and discards it, so nothing is stored, and the reason waits in `outcome` for
-//! the handler to answer with.
+//! The final bytes (the last unit, and for a single PUT the trailer) are held back until every
+//! digest the client declared has verified. If one fails, the body ends with an error instead:
+//! the store sees a request shorter than its Content-Length and discards it, so nothing is
+//! stored, and the reason waits in `outcome` for the handler to answer with.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -32,8 +32,20 @@ pub struct EncryptingBody {
     inspector: Option<Box<dyn PlaintextInspector>>,
     trailers: Option<HeaderMap>,
     pending: VecDeque<Bytes>,
+    /// The last unit, released only after the digests verify.
+    held: Option<Bytes>,
     outcome: Outcome,
+    with_trailer: bool,
     done: bool,
+}
+
+/// How the sealed stream ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// A single PUT: the last unit, then the object's trailer.
+    Trailer,
+    /// A multipart part: the last unit only; Complete writes the trailer.
+    PartOnly,
 }
 
 impl EncryptingBody {
@@ -43,6 +55,7 @@ impl EncryptingBody {
         sealer: Sealer,
         digests: BodyDigests,
         inspector: Option<Box<dyn PlaintextInspector>>,
+        ending: Ending,
     ) -> (Self, Outcome) {
         let outcome: Outcome = Arc::default();
         let body = Self {
@@ -53,7 +66,9 @@ impl EncryptingBody {
             inspector,
             trailers: None,
             pending: VecDeque::new(),
+            held: None,
             outcome: outcome.clone(),
+            with_trailer: ending == Ending::Trailer,
             done: false,
         };
         (body, outcome)
@@ -70,6 +85,10 @@ impl EncryptingBody {
         let sealer = self.sealer.as_mut().ok_or_else(|| S3Error::internal("sealer gone"))?;
         sealer.push(data, &mut out).map_err(|_| incomplete())?;
         self.pending.extend(out);
+        // Once all plaintext is in, the newest unit is the last one: it waits for conclude.
+        if sealer.remaining() == 0 && self.held.is_none() {
+            self.held = self.pending.pop_back();
+        }
         Ok(())
     }
 
@@ -81,8 +100,11 @@ impl EncryptingBody {
         let trailer = sealer.single_trailer(verified.md5).seal(&self.key);
         let mut out = Vec::new();
         sealer.finish(&mut out).map_err(|_| incomplete())?;
+        self.pending.extend(self.held.take());
         self.pending.extend(out);
-        self.pending.push_back(Bytes::from(trailer));
+        if self.with_trailer {
+            self.pending.push_back(Bytes::from(trailer));
+        }
         if let Some(i) = self.inspector.as_mut() {
             i.finish();
         }
@@ -93,6 +115,7 @@ impl EncryptingBody {
     fn fail(&mut self, err: S3Error) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         self.done = true;
         self.pending.clear();
+        self.held = None;
         let message = err.to_string();
         *self.outcome.lock().expect("outcome lock is never poisoned") = Some(Err(err));
         Poll::Ready(Some(Err(message.into())))

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cloak_envelope::layout::Layout;
 use http::Response;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::forward::relay;
 use super::probe::{probe_object, Probed};
@@ -24,9 +23,6 @@ use crate::xml::{EntryFacts, EntryKind, EntryRewriter, EntryView, KeyEncoding, L
 
 /// The bucket prefix where Cloak keeps multipart markers and staged parts.
 pub const RESERVED_PREFIX: &str = ".cloak/";
-
-/// Characters S3 leaves unescaped in a key path.
-const KEY_PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 pub async fn list(call: Call) -> Result<Response<ProxyBody>, S3Error> {
     let req = UpstreamRequest {
@@ -88,13 +84,9 @@ impl EntryRewriter for PlaintextEntries {
 impl PlaintextEntries {
     /// Reads one object's trailer; `None` for a foreign object.
     async fn look(&self, entry: &EntryFacts) -> Result<Option<ObjectFacts>, S3Error> {
-        let mut path = format!(
-            "/{}/{}",
-            utf8_percent_encode(&self.bucket, KEY_PATH),
-            utf8_percent_encode(&entry.key, KEY_PATH)
-        );
+        let mut path = crate::route::object_path(&self.bucket, &entry.key);
         if let Some(v) = &entry.version_id {
-            path.push_str(&format!("?versionId={}", utf8_percent_encode(v, NON_ALPHANUMERIC)));
+            path.push_str(&format!("?versionId={}", crate::route::encode_param(v)));
         }
         match probe_object(&self.app, &self.bucket, &entry.key, &path, 96).await? {
             Probed::Sealed(sealed, _) => {

@@ -4,6 +4,7 @@
 //! - `put`: PutObject, encrypting the body as it streams.
 //! - `read`: GetObject and HeadObject, decrypting ranges.
 //! - `list`: listings, rewritten to plaintext sizes and ETags.
+//! - `multipart`: multipart uploads without shared state.
 //! - `headers`: which headers cross the proxy.
 //! - `encrypt_body` / `decrypt_body`: the streaming bodies that seal and open units.
 
@@ -12,6 +13,7 @@ pub mod encrypt_body;
 pub mod forward;
 pub mod headers;
 pub mod list;
+pub mod multipart;
 pub mod probe;
 pub mod put;
 pub mod read;
@@ -83,14 +85,14 @@ pub async fn dispatch(call: Call) -> Result<Response<ProxyBody>, S3Error> {
         Op::ListObjects | Op::ListObjectsV2 | Op::ListObjectVersions => list::list(call).await,
         Op::ListBuckets | Op::Forward => forward::forward(call).await,
         Op::Refused(what) => Err(S3Error::not_implemented(what)),
-        Op::CopyObject
-        | Op::GetObjectAttributes
-        | Op::CreateMultipartUpload
-        | Op::UploadPart
-        | Op::UploadPartCopy
-        | Op::CompleteMultipartUpload
-        | Op::AbortMultipartUpload
-        | Op::ListParts
-        | Op::ListMultipartUploads => Err(S3Error::not_implemented("this operation")),
+        Op::CreateMultipartUpload => multipart::create::create(call).await,
+        Op::UploadPart => multipart::part::upload_part(call).await,
+        Op::CompleteMultipartUpload => multipart::complete::complete(call).await,
+        Op::AbortMultipartUpload => multipart::abort::abort(call).await,
+        Op::ListParts => multipart::abort::list_parts(call).await,
+        Op::ListMultipartUploads => multipart::abort::list_uploads(call).await,
+        Op::CopyObject | Op::GetObjectAttributes | Op::UploadPartCopy => {
+            Err(S3Error::not_implemented("this operation"))
+        }
     }
 }

@@ -4,7 +4,7 @@ use cloak_envelope::layout::Layout;
 use cloak_envelope::Sealer;
 use http::{Response, StatusCode};
 
-use super::encrypt_body::{EncryptingBody, Outcome};
+use super::encrypt_body::{EncryptingBody, Ending, Outcome};
 use super::headers::{self, ENVELOPE_META};
 use super::Call;
 use crate::body::{self, ProxyBody};
@@ -37,7 +37,7 @@ pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> 
     let sealer = Sealer::new(fresh.key.clone(), layout, 0, len);
     let inspector = call.app.hooks.inspector.start(&call.ctx);
     let (sealed, outcome) =
-        EncryptingBody::new(plaintext, fresh.key, sealer, BodyDigests::new(expect), inspector);
+        EncryptingBody::new(plaintext, fresh.key, sealer, BodyDigests::new(expect), inspector, Ending::Trailer);
 
     let mut up = headers::object_headers(&call.parts.headers);
     up.insert("content-length", layout.stored_len(len).into());
@@ -48,12 +48,11 @@ pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> 
         headers: up,
         body: body::boxed(sealed),
     };
-    let result = call.app.upstream.call(req).await;
-    let digests = settle(&outcome, result.as_ref().err())?;
-    let upstream = result?;
+    let upstream = call.app.upstream.call(req).await.map_err(|e| client_fault_first(&outcome, e))?;
     if !upstream.status().is_success() {
         return Ok(super::forward::relay(upstream));
     }
+    let digests = settle(&outcome)?;
 
     let upstream_etag = headers::get(upstream.headers(), "etag").map(str::to_owned);
     if let Some(etag) = upstream_etag {
@@ -63,16 +62,21 @@ pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> 
     Ok(answer(&upstream, &digests))
 }
 
-/// Decides the PUT's fate from how the client's body ended and how the store answered: a
-/// client-side failure (bad checksum, short body) wins over the store's complaint about the
-/// aborted request.
-fn settle(outcome: &Outcome, upstream_err: Option<&S3Error>) -> Result<Digests, S3Error> {
-    let ended = outcome.lock().expect("outcome lock is never poisoned").take();
-    match (ended, upstream_err) {
-        (Some(Err(client)), _) => Err(client),
-        (_, Some(up)) => Err(up.clone()),
-        (Some(Ok(d)), None) => Ok(d),
-        (None, None) => Err(S3Error::upstream("The store answered before the body was sent")),
+/// When the upstream request failed, the client's body may be why (a bad checksum or a short
+/// body aborts it on purpose): that reason wins over the transport error.
+pub fn client_fault_first(outcome: &Outcome, upstream: S3Error) -> S3Error {
+    match outcome.lock().expect("outcome lock is never poisoned").take() {
+        Some(Err(client)) => client,
+        _ => upstream,
+    }
+}
+
+/// The verified digests of a body the store accepted.
+pub fn settle(outcome: &Outcome) -> Result<Digests, S3Error> {
+    match outcome.lock().expect("outcome lock is never poisoned").take() {
+        Some(Ok(d)) => Ok(d),
+        Some(Err(client)) => Err(client),
+        None => Err(S3Error::upstream("The store accepted a body it had not fully received")),
     }
 }
 
