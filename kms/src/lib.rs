@@ -16,11 +16,13 @@
 //! - `retry`: `RetryPolicy`, bounded retries of transient key-service failures.
 //! - `vault`: `VaultProvider`, Vault/OpenBao Transit, with token, AppRole and Kubernetes
 //!   logins kept alive by renewal.
+//! - `awskms`: `AwsKmsProvider`, AWS KMS (or any endpoint that speaks its API).
 //! - `cache`: `CachingProvider`, unwrapped data keys kept for a bounded time in front of any
 //!   provider, with call counters (`metrics`).
 //! - `kek`: `KekProvider`, per-dataset key-encryption keys that turn a remote call per
 //!   object into one per dataset and KEK lifetime.
 
+pub mod awskms;
 pub mod cache;
 pub mod context;
 pub mod error;
@@ -32,6 +34,7 @@ pub mod retry;
 pub mod secret;
 pub mod vault;
 
+pub use awskms::{AwsCredentials, AwsKmsConfig, AwsKmsProvider};
 pub use cache::{CacheConfig, CachingProvider};
 pub use context::EncryptionContext;
 pub use error::KeyError;
