@@ -23,6 +23,13 @@ pub mod bootstrap;
 mod backend;
 mod store;
 
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_objects;
+#[cfg(test)]
+mod tests_stream;
+
 pub use store::EmbeddedStore;
 
 /// Why the embedded store could not start. Both are faults of the local setup.
