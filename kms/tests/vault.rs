@@ -270,6 +270,32 @@ async fn approle_logs_in_again_when_renewal_reaches_the_max_ttl() {
 }
 
 #[tokio::test]
+async fn approle_logs_in_again_after_its_token_expired_while_idle() {
+    let bao = Bao::with_transit();
+    bao.data_key_policy("cloak", &["aead"]);
+    let (role_id, secret_id) = bao.approle("cloak", "cloak", "2s", "2s");
+    let vault = provider(
+        &bao,
+        VaultAuth::AppRole {
+            mount: "approle".into(),
+            role_id,
+            secret_id: SecretString::new(secret_id),
+        },
+    );
+    let a = ctx("photos", "a.jpg");
+    vault.generate_data_key("aead", &a).await.expect("generate");
+
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+
+    vault
+        .generate_data_key("aead", &a)
+        .await
+        .expect("generate after expiry");
+    let stats = vault.auth_stats();
+    assert_eq!((stats.logins, stats.renewals), (2, 0), "{stats:?}");
+}
+
+#[tokio::test]
 async fn an_expired_fixed_token_is_denied() {
     let bao = Bao::with_transit();
     let token = token(&bao, &["-ttl=2s", "-renewable=false"]);
