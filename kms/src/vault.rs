@@ -32,6 +32,7 @@ use vaultrs::error::ClientError;
 use zeroize::Zeroizing;
 
 mod failure;
+mod lease;
 mod session;
 mod transit;
 
