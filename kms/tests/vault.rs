@@ -5,6 +5,8 @@
 
 #[path = "support/bao.rs"]
 mod bao;
+#[path = "support/k8s.rs"]
+mod k8s;
 #[path = "support/process.rs"]
 mod process;
 
@@ -339,6 +341,58 @@ async fn tls_with_a_ca_bundle_and_a_namespace() {
         matches!(elsewhere, Err(KeyError::NotFound(_))),
         "{elsewhere:?}"
     );
+}
+
+#[tokio::test]
+async fn kubernetes_login_reads_a_fresh_service_account_token_each_time() {
+    let bao = Bao::with_transit();
+    let reviewer = k8s::TokenReviewer::start().await;
+    bao.data_key_policy("cloak", &["aead"]);
+    bao.cli(&["auth", "enable", "kubernetes"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = dir.path().join("cluster-ca.pem");
+    std::fs::write(&ca, k8s::CLUSTER_CA).expect("write cluster CA");
+    bao.cli(&[
+        "write",
+        "auth/kubernetes/config",
+        &format!("kubernetes_host={}", reviewer.url),
+        &format!("kubernetes_ca_cert=@{}", ca.display()),
+        "disable_local_ca_jwt=true",
+    ]);
+    bao.cli(&[
+        "write",
+        "auth/kubernetes/role/cloak",
+        &format!("bound_service_account_names={}", k8s::ACCOUNT),
+        &format!("bound_service_account_namespaces={}", k8s::NAMESPACE),
+        "token_policies=cloak",
+        "token_ttl=1h",
+    ]);
+    let jwt_path = dir.path().join("token");
+    let first = reviewer.issue(1);
+    std::fs::write(&jwt_path, &first).expect("write token");
+    let vault = provider(
+        &bao,
+        VaultAuth::Kubernetes {
+            mount: "kubernetes".into(),
+            role: "cloak".into(),
+            jwt_path: jwt_path.clone(),
+        },
+    );
+    let a = ctx("photos", "a.jpg");
+    vault.generate_data_key("aead", &a).await.expect("generate");
+
+    // The kubelet rotates the projected token, and the Vault token is revoked: the next
+    // login must present the new service-account token, read from the file again.
+    let second = reviewer.issue(2);
+    std::fs::write(&jwt_path, &second).expect("rotate token");
+    bao.cli(&["token", "revoke", "-mode=path", "auth/kubernetes/login"]);
+    vault
+        .generate_data_key("aead", &a)
+        .await
+        .expect("generate after rotation");
+
+    assert_eq!(reviewer.reviewed(), [first, second]);
+    assert_eq!(vault.auth_stats().logins, 2);
 }
 
 #[tokio::test]
