@@ -17,7 +17,13 @@ pub struct Process {
 /// test: these tests stand in for the real service and must not pass silently without it.
 pub fn find_binary(env: &str, name: &str) -> PathBuf {
     if let Some(path) = std::env::var_os(env) {
-        return PathBuf::from(path);
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "{env}={} does not name a file",
+            path.display()
+        );
+        return path;
     }
     let venv = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../.venv/bin")
