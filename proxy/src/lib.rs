@@ -37,3 +37,4 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod upstream;
+pub mod xml;
