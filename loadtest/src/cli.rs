@@ -87,6 +87,10 @@ pub struct RunArgs {
     /// The cloak binary; by default, `cloak` next to this program.
     #[arg(long)]
     pub cloak: Option<PathBuf>,
+    /// Report Cloak as not available, for this reason, without trying to start it (say, its
+    /// build failed and the binary on disk is stale).
+    #[arg(long, value_name = "REASON")]
+    pub cloak_unavailable: Option<String>,
     /// Where the run's temporary directory (store data, configs) goes.
     #[arg(long)]
     pub work_dir: Option<PathBuf>,

@@ -62,6 +62,7 @@ async fn run(args: &RunArgs, plan: Plan) -> anyhow::Result<()> {
         logs: &logs,
         nginx: &args.nginx,
         cloak: &cloak_path,
+        cloak_unavailable: args.cloak_unavailable.as_deref(),
         floor_runtime: args.floor_runtime,
         nginx_workers: args.nginx_workers.unwrap_or(cpus() as u32),
     };

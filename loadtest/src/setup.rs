@@ -23,6 +23,7 @@ pub struct Env<'a> {
     pub logs: &'a Path,
     pub nginx: &'a Path,
     pub cloak: &'a Path,
+    pub cloak_unavailable: Option<&'a str>,
     pub floor_runtime: floor::Runtime,
     pub nginx_workers: u32,
 }
@@ -44,6 +45,9 @@ pub async fn start(kind: Kind, env: &Env<'_>) -> anyhow::Result<Target> {
             Target::proxy(kind, proxied(&env.upstream.endpoint, port), server, tree)
         }
         Kind::Cloak => {
+            if let Some(reason) = env.cloak_unavailable {
+                bail!("{reason}");
+            }
             let (server, endpoint) = cloak::start(env.cloak, env.upstream, env.dir, env.logs)?;
             let tree = Tree::single(server.pid());
             Target::proxy(kind, endpoint, server, tree)
