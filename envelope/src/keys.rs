@@ -97,7 +97,9 @@ impl ContentKey {
     pub fn seal_note(&self, aad: &[u8], data: &[u8]) -> Vec<u8> {
         use aws_lc_rs::rand::SecureRandom;
         let mut salt = [0u8; 8];
-        aws_lc_rs::rand::SystemRandom::new().fill(&mut salt).expect("the OS random source is available");
+        aws_lc_rs::rand::SystemRandom::new()
+            .fill(&mut salt)
+            .expect("the OS random source is available");
         let mut buf = data.to_vec();
         let tag = self
             .aead
@@ -116,7 +118,10 @@ impl ContentKey {
         }
         let salt: [u8; 8] = sealed[..8].try_into().ok()?;
         let mut buf = sealed[8..].to_vec();
-        let plain = self.aead.open_in_place(note_nonce(&salt), note_aad(aad), &mut buf).ok()?;
+        let plain = self
+            .aead
+            .open_in_place(note_nonce(&salt), note_aad(aad), &mut buf)
+            .ok()?;
         Some(plain.to_vec())
     }
 }
@@ -144,7 +149,10 @@ mod tests {
     fn notes_round_trip_and_bind_their_aad() {
         let key = ContentKey::derive(&[1; 32], &[2; 16]);
         let sealed = key.seal_note(b"part 3", b"md5 and length");
-        assert_eq!(key.open_note(b"part 3", &sealed).as_deref(), Some(&b"md5 and length"[..]));
+        assert_eq!(
+            key.open_note(b"part 3", &sealed).as_deref(),
+            Some(&b"md5 and length"[..])
+        );
         assert_eq!(key.open_note(b"part 4", &sealed), None);
         let other = ContentKey::derive(&[9; 32], &[2; 16]);
         assert_eq!(other.open_note(b"part 3", &sealed), None);

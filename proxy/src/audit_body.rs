@@ -21,8 +21,19 @@ pub struct AuditedBody {
 }
 
 impl AuditedBody {
-    pub fn new(inner: ProxyBody, record: AuditRecord, sink: Arc<dyn AuditSink>, started: Instant) -> Self {
-        Self { inner, record: Some(record), sink, started, sent: 0 }
+    pub fn new(
+        inner: ProxyBody,
+        record: AuditRecord,
+        sink: Arc<dyn AuditSink>,
+        started: Instant,
+    ) -> Self {
+        Self {
+            inner,
+            record: Some(record),
+            sink,
+            started,
+            sent: 0,
+        }
     }
 
     fn emit(&mut self, failed: bool) {

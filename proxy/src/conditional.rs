@@ -52,7 +52,9 @@ pub fn precondition_failed() -> S3Error {
 /// Whether an `If-Match`-style list (`"a", "b"`, `*`, quoted or not) names `etag`.
 pub fn matches_any(list: &str, etag: &str) -> bool {
     let want = bare(etag);
-    list.split(',').map(str::trim).any(|t| t == "*" || bare(t.trim_start_matches("W/")) == want)
+    list.split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || bare(t.trim_start_matches("W/")) == want)
 }
 
 fn bare(etag: &str) -> &str {
@@ -84,13 +86,34 @@ mod tests {
     #[test]
     fn etag_conditions() {
         let e = "\"abc\"";
-        assert_eq!(evaluate(&h(&[("if-match", "\"abc\"")]), e, None), Verdict::Proceed);
-        assert_eq!(evaluate(&h(&[("if-match", "abc")]), e, None), Verdict::Proceed);
-        assert_eq!(evaluate(&h(&[("if-match", "\"x\", \"abc\"")]), e, None), Verdict::Proceed);
-        assert_eq!(evaluate(&h(&[("if-match", "\"x\"")]), e, None), Verdict::Failed);
-        assert_eq!(evaluate(&h(&[("if-none-match", "\"abc\"")]), e, None), Verdict::NotModified);
-        assert_eq!(evaluate(&h(&[("if-none-match", "*")]), e, None), Verdict::NotModified);
-        assert_eq!(evaluate(&h(&[("if-none-match", "\"x\"")]), e, None), Verdict::Proceed);
+        assert_eq!(
+            evaluate(&h(&[("if-match", "\"abc\"")]), e, None),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            evaluate(&h(&[("if-match", "abc")]), e, None),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            evaluate(&h(&[("if-match", "\"x\", \"abc\"")]), e, None),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            evaluate(&h(&[("if-match", "\"x\"")]), e, None),
+            Verdict::Failed
+        );
+        assert_eq!(
+            evaluate(&h(&[("if-none-match", "\"abc\"")]), e, None),
+            Verdict::NotModified
+        );
+        assert_eq!(
+            evaluate(&h(&[("if-none-match", "*")]), e, None),
+            Verdict::NotModified
+        );
+        assert_eq!(
+            evaluate(&h(&[("if-none-match", "\"x\"")]), e, None),
+            Verdict::Proceed
+        );
     }
 
     #[test]
@@ -98,10 +121,22 @@ mod tests {
         let e = "\"abc\"";
         let before = "Tue, 01 Dec 2026 10:00:00 GMT";
         let after = "Thu, 03 Dec 2026 10:00:00 GMT";
-        assert_eq!(evaluate(&h(&[("if-unmodified-since", before)]), e, Some(LM)), Verdict::Failed);
-        assert_eq!(evaluate(&h(&[("if-unmodified-since", after)]), e, Some(LM)), Verdict::Proceed);
-        assert_eq!(evaluate(&h(&[("if-modified-since", after)]), e, Some(LM)), Verdict::NotModified);
-        assert_eq!(evaluate(&h(&[("if-modified-since", before)]), e, Some(LM)), Verdict::Proceed);
+        assert_eq!(
+            evaluate(&h(&[("if-unmodified-since", before)]), e, Some(LM)),
+            Verdict::Failed
+        );
+        assert_eq!(
+            evaluate(&h(&[("if-unmodified-since", after)]), e, Some(LM)),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            evaluate(&h(&[("if-modified-since", after)]), e, Some(LM)),
+            Verdict::NotModified
+        );
+        assert_eq!(
+            evaluate(&h(&[("if-modified-since", before)]), e, Some(LM)),
+            Verdict::Proceed
+        );
         // If-Match true overrides a failing If-Unmodified-Since (S3's documented rule).
         let both = h(&[("if-match", "\"abc\""), ("if-unmodified-since", before)]);
         assert_eq!(evaluate(&both, e, Some(LM)), Verdict::Proceed);

@@ -31,7 +31,13 @@ pub struct S3Error {
 
 impl S3Error {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), status, fault: Fault::Client, headers: Vec::new() }
+        Self {
+            code,
+            message: message.into(),
+            status,
+            fault: Fault::Client,
+            headers: Vec::new(),
+        }
     }
 
     pub fn fault(mut self, fault: Fault) -> Self {
@@ -45,7 +51,8 @@ impl S3Error {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", message).fault(Fault::Internal)
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", message)
+            .fault(Fault::Internal)
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -65,12 +72,21 @@ impl S3Error {
     }
 
     pub fn slow_down(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", message)
-            .fault(Fault::Upstream)
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            message,
+        )
+        .fault(Fault::Upstream)
     }
 
     /// The S3 error document, with the request id in the body and in `x-amz-request-id`.
-    pub fn into_response(self, request_id: &str, resource: &str, head: bool) -> Response<ProxyBody> {
+    pub fn into_response(
+        self,
+        request_id: &str,
+        resource: &str,
+        head: bool,
+    ) -> Response<ProxyBody> {
         let xml = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
              <Resource>{}</Resource><RequestId>{}</RequestId></Error>",
@@ -81,7 +97,11 @@ impl S3Error {
         );
         let len = xml.len();
         // HEAD responses carry no body, but keep the status and headers.
-        let body = if head { body::empty() } else { body::full(Bytes::from(xml)) };
+        let body = if head {
+            body::empty()
+        } else {
+            body::full(Bytes::from(xml))
+        };
         let mut resp = Response::new(body);
         *resp.status_mut() = self.status;
         let h = resp.headers_mut();

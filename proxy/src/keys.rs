@@ -63,7 +63,10 @@ impl KeyService {
     /// A fresh data key for a new object, wrapped under the object's identity.
     pub async fn new_object(&self, bucket: &str, key: &str) -> Result<NewObjectKey, S3Error> {
         let master = self.master_key_for(bucket, key);
-        let generated = self.provider.generate_data_key(master, &context(bucket, key)).await?;
+        let generated = self
+            .provider
+            .generate_data_key(master, &context(bucket, key))
+            .await?;
         let mut salt = [0u8; OBJECT_SALT_LEN];
         SystemRandom::new()
             .fill(&mut salt)
@@ -77,12 +80,22 @@ impl KeyService {
             key: key_ref(self.provider.name(), &generated.wrapped),
         };
         let content = Arc::new(content);
-        self.cache.insert(cache_key(bucket, key, &header), content.clone()).await;
-        Ok(NewObjectKey { header, key: content })
+        self.cache
+            .insert(cache_key(bucket, key, &header), content.clone())
+            .await;
+        Ok(NewObjectKey {
+            header,
+            key: content,
+        })
     }
 
     /// The content key of an existing object, checked against its key commitment.
-    pub async fn open(&self, header: &Header, bucket: &str, key: &str) -> Result<Arc<ContentKey>, S3Error> {
+    pub async fn open(
+        &self,
+        header: &Header,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Arc<ContentKey>, S3Error> {
         let id = cache_key(bucket, key, header);
         if let Some(found) = self.cache.get(&id).await {
             return Ok(found);
@@ -92,9 +105,15 @@ impl KeyService {
             version: header.key.key_version,
             ciphertext: header.key.wrapped.clone(),
         };
-        let data_key = self.provider.unwrap_key(&wrapped, &context(bucket, key)).await?;
-        let content =
-            ContentKey::derive_committed(data_key.expose(), &header.object_salt, &header.commitment)?;
+        let data_key = self
+            .provider
+            .unwrap_key(&wrapped, &context(bucket, key))
+            .await?;
+        let content = ContentKey::derive_committed(
+            data_key.expose(),
+            &header.object_salt,
+            &header.commitment,
+        )?;
         let content = Arc::new(content);
         self.cache.insert(id, content.clone()).await;
         Ok(content)
@@ -103,7 +122,9 @@ impl KeyService {
 
 /// The encryption context that binds a wrapped key to one object.
 pub fn context(bucket: &str, key: &str) -> EncryptionContext {
-    EncryptionContext::new().with("bucket", bucket).with("key", key)
+    EncryptionContext::new()
+        .with("bucket", bucket)
+        .with("key", key)
 }
 
 fn key_ref(provider: &str, wrapped: &WrappedKey) -> KeyRef {
@@ -120,5 +141,9 @@ fn cache_key(bucket: &str, key: &str, header: &Header) -> String {
 }
 
 fn clone_rule(r: &KeyRule) -> KeyRule {
-    KeyRule { bucket: r.bucket.clone(), prefix: r.prefix.clone(), key: r.key.clone() }
+    KeyRule {
+        bucket: r.bucket.clone(),
+        prefix: r.prefix.clone(),
+        key: r.key.clone(),
+    }
 }

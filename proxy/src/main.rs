@@ -65,10 +65,16 @@ enum KeysAction {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
-        Command::Serve { config: Some(path), .. } => runtime.block_on(serve_config(&path)),
-        Command::Serve { data_dir, listen, .. } => runtime.block_on(serve_dev(&data_dir, listen)),
+        Command::Serve {
+            config: Some(path), ..
+        } => runtime.block_on(serve_config(&path)),
+        Command::Serve {
+            data_dir, listen, ..
+        } => runtime.block_on(serve_dev(&data_dir, listen)),
         Command::Keys { action } => keys(action),
     }
 }
@@ -83,7 +89,10 @@ async fn serve_dev(dir: &Path, listen: SocketAddr) -> Result<()> {
     let upstream_secret = dev.read_upstream_secret()?;
     let store = EmbeddedStore::start(&dev.store, 0, "cloak-dev-upstream", &upstream_secret).await?;
     cloak_kms::Keyring::open_or_create(&dev.keyring, "default")?;
-    let config = Config::parse(&dev.config_text(listen, &store.endpoint()), Path::new("--dev"))?;
+    let config = Config::parse(
+        &dev.config_text(listen, &store.endpoint()),
+        Path::new("--dev"),
+    )?;
     print_dev_banner(&dev, listen);
     let result = run(config).await;
     store.shutdown().await;
@@ -93,7 +102,9 @@ async fn serve_dev(dir: &Path, listen: SocketAddr) -> Result<()> {
 async fn run(config: Config) -> Result<()> {
     let app = App::from_config(&config, Hooks::default())?;
     let tls = match &config.server.tls {
-        Some(t) => Some(server::tls_acceptor(&t.cert_file, &t.key_file).map_err(anyhow::Error::msg)?),
+        Some(t) => {
+            Some(server::tls_acceptor(&t.cert_file, &t.key_file).map_err(anyhow::Error::msg)?)
+        }
         None => None,
     };
     let listener = tokio::net::TcpListener::bind(config.server.listen)
@@ -107,11 +118,20 @@ async fn run(config: Config) -> Result<()> {
 }
 
 fn print_dev_banner(dev: &DevDir, listen: SocketAddr) {
-    println!("Cloak dev proxy: http://{listen}  (embedded store and keyring in {})", dev.root.display());
+    println!(
+        "Cloak dev proxy: http://{listen}  (embedded store and keyring in {})",
+        dev.root.display()
+    );
     println!("  access key: {DEV_ACCESS_KEY}");
     match &dev.new_client_secret {
-        Some(secret) => println!("  secret key: {secret}   (shown once; kept in {})", dev.client_secret.display()),
-        None => println!("  secret key: in {} (mode 0600)", dev.client_secret.display()),
+        Some(secret) => println!(
+            "  secret key: {secret}   (shown once; kept in {})",
+            dev.client_secret.display()
+        ),
+        None => println!(
+            "  secret key: in {} (mode 0600)",
+            dev.client_secret.display()
+        ),
     }
     println!("  try: aws --endpoint-url http://{listen} s3 cp FILE s3://{DEV_BUCKET}/");
 }
@@ -135,7 +155,10 @@ fn keys(action: KeysAction) -> Result<()> {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CLOAK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn shutdown_signal() {

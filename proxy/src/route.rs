@@ -56,10 +56,30 @@ const FORWARDED_OBJECT_SUBRESOURCES: &[&str] =
 
 /// Bucket-level GET sub-resources; a bucket GET with none of these is ListObjects.
 const BUCKET_SUBRESOURCES: &[&str] = &[
-    "accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering", "inventory",
-    "lifecycle", "location", "logging", "metrics", "notification", "object-lock",
-    "ownershipControls", "policy", "policyStatus", "publicAccessBlock", "replication",
-    "requestPayment", "tagging", "versioning", "website", "uploads", "versions",
+    "accelerate",
+    "acl",
+    "analytics",
+    "cors",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "lifecycle",
+    "location",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "policy",
+    "policyStatus",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "tagging",
+    "versioning",
+    "website",
+    "uploads",
+    "versions",
 ];
 
 impl Target {
@@ -68,7 +88,10 @@ impl Target {
     }
 
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The upstream path with the query string as sent.
@@ -128,7 +151,11 @@ pub fn target(parts: &Parts, virtual_host_domain: Option<&str>) -> Result<Target
         }
     };
     let bucket = raw_bucket.as_deref().map(decode).transpose()?;
-    let key = if raw_key.is_empty() { None } else { Some(decode(&raw_key)?) };
+    let key = if raw_key.is_empty() {
+        None
+    } else {
+        Some(decode(&raw_key)?)
+    };
     let upstream_path = match &raw_bucket {
         Some(b) if raw_key.is_empty() => format!("/{b}"),
         Some(b) => format!("/{b}/{raw_key}"),
@@ -136,7 +163,13 @@ pub fn target(parts: &Parts, virtual_host_domain: Option<&str>) -> Result<Target
     };
     let raw_query = parts.uri.query().map(str::to_owned);
     let query = raw_query.as_deref().map(parse_query).unwrap_or_default();
-    Ok(Target { bucket, key, upstream_path, raw_query, query })
+    Ok(Target {
+        bucket,
+        key,
+        upstream_path,
+        raw_query,
+        query,
+    })
 }
 
 /// Classifies the operation.
@@ -200,13 +233,19 @@ fn host_of(parts: &Parts) -> Option<String> {
         .map(str::to_owned)
         .or_else(|| parts.uri.authority().map(|a| a.to_string()))?;
     Some(host.rsplit_once(':').map_or(host.clone(), |(h, p)| {
-        if p.chars().all(|c| c.is_ascii_digit()) { h.to_owned() } else { host.clone() }
+        if p.chars().all(|c| c.is_ascii_digit()) {
+            h.to_owned()
+        } else {
+            host.clone()
+        }
     }))
 }
 
 fn bucket_from_host(host: &str, domain: &str) -> Option<String> {
     let host = host.to_ascii_lowercase();
-    let bucket = host.strip_suffix(&domain.to_ascii_lowercase())?.strip_suffix('.')?;
+    let bucket = host
+        .strip_suffix(&domain.to_ascii_lowercase())?
+        .strip_suffix('.')?;
     (!bucket.is_empty()).then(|| bucket.to_owned())
 }
 
@@ -222,7 +261,11 @@ fn parse_query(q: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let dec = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let dec = |s: &str| {
+                percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
             (dec(k), dec(v))
         })
         .collect()

@@ -19,7 +19,10 @@ use crate::route::{self, Op};
 use crate::state::App;
 
 /// Handles one request; never fails at the HTTP level (errors become S3 error documents).
-pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ProxyBody>, Infallible> {
+pub async fn handle(
+    app: Arc<App>,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
     let request_id = new_request_id();
     let span = tracing::debug_span!("request", id = %request_id, method = %req.method(), op = tracing::field::Empty);
     Ok(run(app, req, request_id).instrument(span).await)
@@ -63,7 +66,11 @@ async fn prepare(
     let target = route::target(&parts, app.virtual_host_domain.as_deref())?;
     ctx.bucket = target.bucket.clone();
     ctx.key = target.key.clone();
-    if target.key.as_deref().is_some_and(|k| k.starts_with(crate::ops::list::RESERVED_PREFIX)) {
+    if target
+        .key
+        .as_deref()
+        .is_some_and(|k| k.starts_with(crate::ops::list::RESERVED_PREFIX))
+    {
         return Err(S3Error::new(
             http::StatusCode::FORBIDDEN,
             "AccessDenied",
@@ -72,14 +79,29 @@ async fn prepare(
     }
     let verified = crate::auth::verify(&parts, &app.creds, SystemTime::now(), &app.auth)?;
     ctx.principal = Some(verified.principal.clone());
-    ctx.op = route::operation(&parts.method, &target, parts.headers.contains_key("x-amz-copy-source"));
+    ctx.op = route::operation(
+        &parts.method,
+        &target,
+        parts.headers.contains_key("x-amz-copy-source"),
+    );
     tracing::Span::current().record("op", tracing::field::debug(&ctx.op));
 
     *decision = app.hooks.policy.decide(ctx);
     if let Decision::Deny { reason } = decision {
-        return Err(S3Error::new(http::StatusCode::FORBIDDEN, "AccessDenied", reason.clone()));
+        return Err(S3Error::new(
+            http::StatusCode::FORBIDDEN,
+            "AccessDenied",
+            reason.clone(),
+        ));
     }
-    Ok(Call { app: app.clone(), parts, body: Some(incoming), target, verified, ctx: ctx.clone() })
+    Ok(Call {
+        app: app.clone(),
+        parts,
+        body: Some(incoming),
+        target,
+        verified,
+        ctx: ctx.clone(),
+    })
 }
 
 fn error_response(

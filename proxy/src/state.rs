@@ -38,14 +38,22 @@ pub struct App {
 impl App {
     /// Builds the state: reads secrets, opens the keyring, prepares the upstream pool.
     pub fn from_config(config: &Config, hooks: Hooks) -> Result<Arc<Self>, ConfigError> {
-        let upstream_secret = config.upstream_secret_source()?.read("upstream.secret_access_key")?;
+        let upstream_secret = config
+            .upstream_secret_source()?
+            .read("upstream.secret_access_key")?;
         let upstream = Upstream::new(config, upstream_secret)?;
         let provider = keyring(config)?;
         let keys = KeyService::new(provider, &config.keys, config.objects.segment_size);
         let mut creds = StaticCredentials::new();
         for (i, c) in config.clients.iter().enumerate() {
-            let secret = c.secret_source(i)?.read(&format!("clients[{i}].secret_key"))?;
-            creds.insert(&c.access_key_id, c.display_name(), SecretKey::new(secret.expose()));
+            let secret = c
+                .secret_source(i)?
+                .read(&format!("clients[{i}].secret_key"))?;
+            creds.insert(
+                &c.access_key_id,
+                c.display_name(),
+                SecretKey::new(secret.expose()),
+            );
         }
         let auth = AuthOptions {
             allow_sigv2: config.auth.allow_sigv2,
@@ -70,10 +78,17 @@ impl App {
     /// Records what a stored version is in plaintext terms (its ETag and size), so listings
     /// and later reads need not look again.
     pub async fn remember(&self, bucket: &str, key: &str, upstream_etag: &str, facts: ObjectFacts) {
-        self.facts.insert(facts_key(bucket, key, upstream_etag), facts).await;
+        self.facts
+            .insert(facts_key(bucket, key, upstream_etag), facts)
+            .await;
     }
 
-    pub async fn recall(&self, bucket: &str, key: &str, upstream_etag: &str) -> Option<ObjectFacts> {
+    pub async fn recall(
+        &self,
+        bucket: &str,
+        key: &str,
+        upstream_etag: &str,
+    ) -> Option<ObjectFacts> {
         self.facts.get(&facts_key(bucket, key, upstream_etag)).await
     }
 }
@@ -83,10 +98,14 @@ fn facts_key(bucket: &str, key: &str, upstream_etag: &str) -> String {
 }
 
 fn keyring(config: &Config) -> Result<Arc<dyn KeyProvider>, ConfigError> {
-    let path = config.keys.keyring_path.as_ref().ok_or_else(|| ConfigError::Invalid {
-        field: "keys.keyring_path".into(),
-        reason: "is required".into(),
-    })?;
+    let path = config
+        .keys
+        .keyring_path
+        .as_ref()
+        .ok_or_else(|| ConfigError::Invalid {
+            field: "keys.keyring_path".into(),
+            reason: "is required".into(),
+        })?;
     let ring = Keyring::open(path).map_err(|e| ConfigError::Invalid {
         field: "keys.keyring_path".into(),
         reason: e.to_string(),

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
-    SigningSettings, UriPathNormalizationMode,
+    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode,
 };
 use aws_sigv4::sign::v4::SigningParams;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
@@ -45,10 +45,20 @@ pub struct UpstreamRequest {
 
 impl Upstream {
     pub fn new(config: &Config, secret: SecretString) -> Result<Self, ConfigError> {
-        let invalid = |reason: String| ConfigError::Invalid { field: "upstream".into(), reason };
-        let uri: Uri = config.upstream.endpoint.parse().map_err(|e| invalid(format!("{e}")))?;
+        let invalid = |reason: String| ConfigError::Invalid {
+            field: "upstream".into(),
+            reason,
+        };
+        let uri: Uri = config
+            .upstream
+            .endpoint
+            .parse()
+            .map_err(|e| invalid(format!("{e}")))?;
         let scheme = uri.scheme().cloned().unwrap_or(http::uri::Scheme::HTTP);
-        let authority = uri.authority().cloned().ok_or_else(|| invalid("no host".into()))?;
+        let authority = uri
+            .authority()
+            .cloned()
+            .ok_or_else(|| invalid("no host".into()))?;
         let tls = tls_config(config.upstream.ca_file.as_deref()).map_err(invalid)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -93,7 +103,9 @@ impl Upstream {
                 Ok(result) => result,
                 Err(_) => {
                     tracing::warn!(request = %what, "upstream request timed out");
-                    return Err(S3Error::slow_down("The storage backend did not answer in time"));
+                    return Err(S3Error::slow_down(
+                        "The storage backend did not answer in time",
+                    ));
                 }
             }
         } else {
@@ -116,7 +128,8 @@ impl Upstream {
         *request.method_mut() = req.method;
         *request.uri_mut() = uri;
         *request.headers_mut() = req.headers;
-        let host = HeaderValue::from_str(self.authority.as_str()).expect("authority is a valid header");
+        let host =
+            HeaderValue::from_str(self.authority.as_str()).expect("authority is a valid header");
         request.headers_mut().insert(http::header::HOST, host);
         self.sign(&mut request);
         request
@@ -140,8 +153,12 @@ impl Upstream {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
         let uri = request.uri().to_string();
-        let signable =
-            SignableRequest::new(request.method().as_str(), &uri, headers, SignableBody::UnsignedPayload);
+        let signable = SignableRequest::new(
+            request.method().as_str(),
+            &uri,
+            headers,
+            SignableBody::UnsignedPayload,
+        );
         match signable.and_then(|s| sign(s, &params.into())) {
             Ok(out) => out.into_parts().0.apply_to_request_http1x(request),
             Err(e) => tracing::error!(error = %e, "could not sign an upstream request"),
@@ -158,7 +175,9 @@ fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig,
         let pem = std::fs::read(path).map_err(|e| format!("ca_file {}: {e}", path.display()))?;
         for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
             let cert = cert.map_err(|e| format!("ca_file {}: {e}", path.display()))?;
-            roots.add(cert).map_err(|e| format!("ca_file {}: {e}", path.display()))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
         }
     }
     let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());

@@ -151,7 +151,10 @@ pub enum ForeignPolicy {
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("config field `{field}`: {reason}")]
@@ -161,22 +164,29 @@ pub enum ConfigError {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 
     /// Parses and validates config text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |field: &str, reason: &str| {
-            Err(ConfigError::Invalid { field: field.into(), reason: reason.into() })
+            Err(ConfigError::Invalid {
+                field: field.into(),
+                reason: reason.into(),
+            })
         };
         let endpoint = &self.upstream.endpoint;
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
@@ -187,7 +197,10 @@ impl Config {
         }
         let seg = self.objects.segment_size;
         if !seg.is_power_of_two() || !(4096..=1 << 24).contains(&seg) {
-            return invalid("objects.segment_size", "must be a power of two, 4096 to 16777216");
+            return invalid(
+                "objects.segment_size",
+                "must be a power of two, 4096 to 16777216",
+            );
         }
         if self.keys.provider != "keyring" {
             return invalid("keys.provider", "must be \"keyring\" in this build");
@@ -235,7 +248,10 @@ impl ClientConfig {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        Self { allow_sigv2: true, max_skew_secs: default_skew() }
+        Self {
+            allow_sigv2: true,
+            max_skew_secs: default_skew(),
+        }
     }
 }
 

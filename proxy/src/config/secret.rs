@@ -32,7 +32,10 @@ impl SecretSource {
 
     /// Reads the secret; `field` names it in errors. A trailing newline in a file is dropped.
     pub fn read(&self, field: &str) -> Result<SecretString, ConfigError> {
-        let invalid = |reason: String| ConfigError::Invalid { field: field.into(), reason };
+        let invalid = |reason: String| ConfigError::Invalid {
+            field: field.into(),
+            reason,
+        };
         let value = match self {
             Self::File(path) => std::fs::read_to_string(path)
                 .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?,

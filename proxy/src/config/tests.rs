@@ -36,13 +36,22 @@ fn minimal_config_gets_defaults() {
 #[test]
 fn errors_name_the_field() {
     let bad = GOOD.replace("http://127.0.0.1:9000", "ftp://x");
-    assert!(parse(&bad).unwrap_err().to_string().contains("upstream.endpoint"));
+    assert!(parse(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("upstream.endpoint"));
 
     let bad = GOOD.replace("[keys]", "[objects]\nsegment_size = 1000\n[keys]");
-    assert!(parse(&bad).unwrap_err().to_string().contains("objects.segment_size"));
+    assert!(parse(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("objects.segment_size"));
 
     let bad = GOOD.replace("secret_key_file = \"/dev/null\"", "");
-    assert!(parse(&bad).unwrap_err().to_string().contains("clients[0].secret_key"));
+    assert!(parse(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("clients[0].secret_key"));
 
     let bad = GOOD.replace("listen", "listn");
     assert!(parse(&bad).unwrap_err().to_string().contains("listn"));

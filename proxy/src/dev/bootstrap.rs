@@ -34,10 +34,21 @@ pub struct DevDir {
 impl DevDir {
     /// Creates the directory layout, the demo bucket and the secrets that are missing.
     pub fn prepare(root: &Path) -> Result<Self, DevError> {
-        let io = |source| DevError::DataDir { path: root.to_owned(), source };
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(root).map_err(io)?;
+        let io = |source| DevError::DataDir {
+            path: root.to_owned(),
+            source,
+        };
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(root)
+            .map_err(io)?;
         let store = root.join("store");
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(store.join(DEV_BUCKET)).map_err(io)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(store.join(DEV_BUCKET))
+            .map_err(io)?;
         let client_secret = root.join("client-secret");
         let new_client_secret = if client_secret.exists() {
             None
@@ -73,8 +84,10 @@ impl DevDir {
 
     /// The upstream secret generated for this run.
     pub fn read_upstream_secret(&self) -> Result<String, DevError> {
-        fs::read_to_string(&self.upstream_secret)
-            .map_err(|source| DevError::DataDir { path: self.root.clone(), source })
+        fs::read_to_string(&self.upstream_secret).map_err(|source| DevError::DataDir {
+            path: self.root.clone(),
+            source,
+        })
     }
 }
 
@@ -82,14 +95,18 @@ impl DevDir {
 fn random_secret() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut raw = [0u8; 40];
-    SystemRandom::new().fill(&mut raw).expect("the OS random source is available");
+    SystemRandom::new()
+        .fill(&mut raw)
+        .expect("the OS random source is available");
     // 248 = 4 * 62: rejection keeps the letters uniform.
     let mut out = String::with_capacity(40);
     let mut pool = raw.to_vec();
     while out.len() < 40 {
         if pool.is_empty() {
             let mut more = [0u8; 40];
-            SystemRandom::new().fill(&mut more).expect("the OS random source is available");
+            SystemRandom::new()
+                .fill(&mut more)
+                .expect("the OS random source is available");
             pool.extend_from_slice(&more);
         }
         let b = pool.pop().expect("refilled above");
@@ -101,6 +118,11 @@ fn random_secret() -> String {
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(text.as_bytes())
 }

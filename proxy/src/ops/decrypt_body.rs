@@ -41,7 +41,10 @@ impl DecryptingBody {
         }
     }
 
-    fn tampered(&mut self, err: impl std::fmt::Display) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn tampered(
+        &mut self,
+        err: impl std::fmt::Display,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         tracing::error!(object = %self.label, error = %err, "stored object failed its integrity check; response aborted");
         self.opener = None;
         self.pending.clear();
@@ -71,7 +74,9 @@ impl Body for DecryptingBody {
             match Pin::new(&mut self.inner).poll_frame(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(frame))) => {
-                    let Ok(data) = frame.into_data() else { continue };
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
                     let mut out = Vec::new();
                     let opener = self.opener.as_mut().expect("checked above");
                     if let Err(e) = opener.push(data, &mut out) {

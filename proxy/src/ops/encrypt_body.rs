@@ -82,7 +82,10 @@ impl EncryptingBody {
             i.inspect(data);
         }
         let mut out = Vec::new();
-        let sealer = self.sealer.as_mut().ok_or_else(|| S3Error::internal("sealer gone"))?;
+        let sealer = self
+            .sealer
+            .as_mut()
+            .ok_or_else(|| S3Error::internal("sealer gone"))?;
         sealer.push(data, &mut out).map_err(|_| incomplete())?;
         self.pending.extend(out);
         // Once all plaintext is in, the newest unit is the last one: it waits for conclude.
@@ -94,9 +97,15 @@ impl EncryptingBody {
 
     /// The client's body ended: verify, then emit the last unit and the trailer.
     fn conclude(&mut self) -> Result<(), S3Error> {
-        let digests = self.digests.take().ok_or_else(|| S3Error::internal("digests gone"))?;
+        let digests = self
+            .digests
+            .take()
+            .ok_or_else(|| S3Error::internal("digests gone"))?;
         let verified = digests.finish(self.trailers.as_ref())?;
-        let sealer = self.sealer.take().ok_or_else(|| S3Error::internal("sealer gone"))?;
+        let sealer = self
+            .sealer
+            .take()
+            .ok_or_else(|| S3Error::internal("sealer gone"))?;
         let trailer = sealer.single_trailer(verified.md5).seal(&self.key);
         let mut out = Vec::new();
         sealer.finish(&mut out).map_err(|_| incomplete())?;

@@ -27,7 +27,11 @@ pub async fn forward(mut call: Call) -> Result<Response<ProxyBody>, S3Error> {
         method: call.parts.method.clone(),
         path_and_query: call.target.upstream_path_and_query(),
         headers,
-        body: if body.is_empty() { body::empty() } else { body::full(body) },
+        body: if body.is_empty() {
+            body::empty()
+        } else {
+            body::full(body)
+        },
     };
     let upstream = call.app.upstream.call(req).await?;
     Ok(relay(upstream))
@@ -55,7 +59,10 @@ async fn read_verified_body(call: &mut Call, headers: &mut HeaderMap) -> Result<
         match frame.into_data() {
             Ok(data) => {
                 if buf.len() + data.len() > MAX_FORWARDED_BODY {
-                    return Err(S3Error::bad_request("EntityTooLarge", "Request body too large"));
+                    return Err(S3Error::bad_request(
+                        "EntityTooLarge",
+                        "Request body too large",
+                    ));
                 }
                 digests.update(&data);
                 buf.extend_from_slice(&data);

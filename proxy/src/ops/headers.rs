@@ -104,8 +104,10 @@ pub fn forwarded_response_headers(from: &HeaderMap, into: &mut HeaderMap) {
 pub fn object_response_headers(from: &HeaderMap, into: &mut HeaderMap) {
     for (name, value) in from {
         let n = name.as_str();
-        let ours = matches!(n, "content-length" | "content-range" | "etag" | "accept-ranges")
-            || n.starts_with("x-amz-checksum-")
+        let ours = matches!(
+            n,
+            "content-length" | "content-range" | "etag" | "accept-ranges"
+        ) || n.starts_with("x-amz-checksum-")
             || n == "x-amz-mp-parts-count"
             || UPSTREAM_ONLY.contains(&n)
             || is_reserved_meta(n);

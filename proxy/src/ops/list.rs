@@ -19,7 +19,10 @@ use crate::body::{self, ProxyBody};
 use crate::error::S3Error;
 use crate::state::{App, ObjectFacts};
 use crate::upstream::UpstreamRequest;
-use crate::xml::{EntryFacts, EntryKind, EntryRewriter, EntryView, KeyEncoding, ListingConfig, ListingRewriter, RewriteError, Verdict};
+use crate::xml::{
+    EntryFacts, EntryKind, EntryRewriter, EntryView, KeyEncoding, ListingConfig, ListingRewriter,
+    RewriteError, Verdict,
+};
 
 /// The bucket prefix where Cloak keeps multipart markers and staged parts.
 pub const RESERVED_PREFIX: &str = ".cloak/";
@@ -36,10 +39,17 @@ pub async fn list(call: Call) -> Result<Response<ProxyBody>, S3Error> {
         return Ok(relay(upstream));
     }
     let (parts, incoming) = upstream.into_parts();
-    let entries = Arc::new(PlaintextEntries { app: call.app.clone(), bucket: call.bucket().to_owned() });
+    let entries = Arc::new(PlaintextEntries {
+        app: call.app.clone(),
+        bucket: call.bucket().to_owned(),
+    });
     let config = ListingConfig {
         concurrency: call.app.list_concurrency,
-        key_encoding: if call.target.param("encoding-type") == Some("url") { KeyEncoding::Url } else { KeyEncoding::None },
+        key_encoding: if call.target.param("encoding-type") == Some("url") {
+            KeyEncoding::Url
+        } else {
+            KeyEncoding::None
+        },
         ..ListingConfig::default()
     };
     let rewritten = ListingRewriter::from_body(incoming, entries, config).into_body();
@@ -63,10 +73,16 @@ impl EntryRewriter for PlaintextEntries {
         if entry.key.starts_with(RESERVED_PREFIX) {
             return Ok(Verdict::Skip);
         }
-        let plain = Layout::new(self.app.keys.segment_size()).plaintext_len(entry.size).ok();
+        let plain = Layout::new(self.app.keys.segment_size())
+            .plaintext_len(entry.size)
+            .ok();
         if entry.kind == EntryKind::Part || !self.app.plaintext_list_etags {
             return Ok(Verdict::Show(match plain {
-                Some(size) => EntryView { size, etag: None, drop_checksums: true },
+                Some(size) => EntryView {
+                    size,
+                    etag: None,
+                    drop_checksums: true,
+                },
                 None => EntryView::unchanged(entry),
             }));
         }
@@ -91,7 +107,9 @@ impl PlaintextEntries {
         match probe_object(&self.app, &self.bucket, &entry.key, &path, 96).await? {
             Probed::Sealed(sealed, _) => {
                 let facts = sealed.facts();
-                self.app.remember(&self.bucket, &entry.key, &entry.etag, facts.clone()).await;
+                self.app
+                    .remember(&self.bucket, &entry.key, &entry.etag, facts.clone())
+                    .await;
                 Ok(Some(facts))
             }
             Probed::Foreign(_) => Ok(None),

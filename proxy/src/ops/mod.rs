@@ -46,7 +46,10 @@ impl Call {
     /// The client's body with aws-chunked framing removed (chunk signatures verified on the
     /// way), and the plaintext length it declares.
     pub fn plaintext_body(&mut self) -> Result<(ProxyBody, Option<u64>), S3Error> {
-        let incoming = self.body.take().ok_or_else(|| S3Error::internal("body taken twice"))?;
+        let incoming = self
+            .body
+            .take()
+            .ok_or_else(|| S3Error::internal("body taken twice"))?;
         let decoded = crate::chunked::decoded_content_length(&self.parts.headers)?;
         match DecoderConfig::for_payload(&self.verified.payload, decoded) {
             Some(config) => {
@@ -57,7 +60,10 @@ impl Call {
                         "aws-chunked uploads must send x-amz-decoded-content-length",
                     )
                 })?;
-                Ok((body::boxed(AwsChunkedBody::new(incoming, config)), Some(len)))
+                Ok((
+                    body::boxed(AwsChunkedBody::new(incoming, config)),
+                    Some(len),
+                ))
             }
             None => Ok((body::boxed(incoming), self.content_length())),
         }

@@ -43,7 +43,14 @@ pub enum Probed {
 
 /// Reads the last `suffix` bytes (at least the trailer) of the object the call targets.
 pub async fn probe(call: &Call, suffix: u64) -> Result<Probed, S3Error> {
-    probe_object(&call.app, call.bucket(), call.key(), &probe_path(call), suffix).await
+    probe_object(
+        &call.app,
+        call.bucket(),
+        call.key(),
+        &probe_path(call),
+        suffix,
+    )
+    .await
 }
 
 /// Probes object `bucket`/`key` at the upstream `path_and_query` (which carries the version).
@@ -55,7 +62,11 @@ pub async fn probe_object(
     suffix: u64,
 ) -> Result<Probed, S3Error> {
     let mut up = HeaderMap::new();
-    headers::set(&mut up, "range", &format!("bytes=-{}", suffix.max(TRAILER_LEN)));
+    headers::set(
+        &mut up,
+        "range",
+        &format!("bytes=-{}", suffix.max(TRAILER_LEN)),
+    );
     let req = UpstreamRequest {
         method: http::Method::GET,
         path_and_query: path_and_query.to_owned(),
@@ -92,25 +103,40 @@ async fn open(
     stored_len: u64,
 ) -> Result<Sealed, S3Error> {
     if (tail.len() as u64) < TRAILER_LEN || tail_start + tail.len() as u64 != stored_len {
-        return Err(cloak_envelope::FormatError::Truncated("probe did not reach the trailer").into());
+        return Err(
+            cloak_envelope::FormatError::Truncated("probe did not reach the trailer").into(),
+        );
     }
     let content = app.keys.open(&header, bucket, key).await?;
     let layout = Layout::new(header.segment_size);
     let trailer = Trailer::open(&content, &tail[tail.len() - TRAILER_LEN as usize..])?;
     let expect = Expect::from_trailer(&trailer, &layout, stored_len)?;
-    Ok(Sealed { header, key: content, layout, trailer, expect, stored_len, tail, tail_start })
+    Ok(Sealed {
+        header,
+        key: content,
+        layout,
+        trailer,
+        expect,
+        stored_len,
+        tail,
+        tail_start,
+    })
 }
 
 impl Sealed {
     pub fn facts(&self) -> ObjectFacts {
-        ObjectFacts { etag: self.trailer.etag(), plain_len: self.trailer.plaintext_len }
+        ObjectFacts {
+            etag: self.trailer.etag(),
+            plain_len: self.trailer.plaintext_len,
+        }
     }
 
     /// The stored bytes `first..=last`, if the probe already holds them.
     pub fn held(&self, first: u64, last: u64) -> Option<Bytes> {
         let end = self.tail_start + self.tail.len() as u64;
         (first >= self.tail_start && last < end).then(|| {
-            self.tail.slice((first - self.tail_start) as usize..=(last - self.tail_start) as usize)
+            self.tail
+                .slice((first - self.tail_start) as usize..=(last - self.tail_start) as usize)
         })
     }
 }
@@ -140,9 +166,14 @@ fn extent(status: StatusCode, h: &HeaderMap) -> Result<(u64, u64), S3Error> {
         let spec = range.strip_prefix("bytes ").ok_or_else(bad)?;
         let (span, total) = spec.split_once('/').ok_or_else(bad)?;
         let first = span.split_once('-').ok_or_else(bad)?.0;
-        return Ok((first.parse().map_err(|_| bad())?, total.parse().map_err(|_| bad())?));
+        return Ok((
+            first.parse().map_err(|_| bad())?,
+            total.parse().map_err(|_| bad())?,
+        ));
     }
-    let len = headers::get(h, "content-length").and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    let len = headers::get(h, "content-length")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(bad)?;
     Ok((0, len))
 }
 

@@ -21,7 +21,11 @@ pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> 
     let expect = Expectations::from_request(&call.parts.headers, &call.verified.payload)?;
     let (plaintext, len) = call.plaintext_body()?;
     let len = len.ok_or_else(|| {
-        S3Error::new(StatusCode::LENGTH_REQUIRED, "MissingContentLength", "Content-Length is required")
+        S3Error::new(
+            StatusCode::LENGTH_REQUIRED,
+            "MissingContentLength",
+            "Content-Length is required",
+        )
     })?;
     if len > MAX_PUT {
         return Err(S3Error::bad_request(
@@ -36,8 +40,14 @@ pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> 
     let layout = Layout::new(fresh.header.segment_size);
     let sealer = Sealer::new(fresh.key.clone(), layout, 0, len);
     let inspector = call.app.hooks.inspector.start(&call.ctx);
-    let (sealed, outcome) =
-        EncryptingBody::new(plaintext, fresh.key, sealer, BodyDigests::new(expect), inspector, Ending::Trailer);
+    let (sealed, outcome) = EncryptingBody::new(
+        plaintext,
+        fresh.key,
+        sealer,
+        BodyDigests::new(expect),
+        inspector,
+        Ending::Trailer,
+    );
 
     let mut up = headers::object_headers(&call.parts.headers);
     up.insert("content-length", layout.stored_len(len).into());
@@ -48,7 +58,12 @@ pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> 
         headers: up,
         body: body::boxed(sealed),
     };
-    let upstream = call.app.upstream.call(req).await.map_err(|e| client_fault_first(&outcome, e))?;
+    let upstream = call
+        .app
+        .upstream
+        .call(req)
+        .await
+        .map_err(|e| client_fault_first(&outcome, e))?;
     if !upstream.status().is_success() {
         return Ok(super::forward::relay(upstream));
     }
@@ -56,7 +71,10 @@ pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> 
 
     let upstream_etag = headers::get(upstream.headers(), "etag").map(str::to_owned);
     if let Some(etag) = upstream_etag {
-        let facts = ObjectFacts { etag: digests.etag(), plain_len: len };
+        let facts = ObjectFacts {
+            etag: digests.etag(),
+            plain_len: len,
+        };
         call.app.remember(&bucket, &key, &etag, facts).await;
     }
     Ok(answer(&upstream, &digests))
@@ -65,7 +83,11 @@ pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> 
 /// When the upstream request failed, the client's body may be why (a bad checksum or a short
 /// body aborts it on purpose): that reason wins over the transport error.
 pub fn client_fault_first(outcome: &Outcome, upstream: S3Error) -> S3Error {
-    match outcome.lock().expect("outcome lock is never poisoned").take() {
+    match outcome
+        .lock()
+        .expect("outcome lock is never poisoned")
+        .take()
+    {
         Some(Err(client)) => client,
         _ => upstream,
     }
@@ -73,10 +95,16 @@ pub fn client_fault_first(outcome: &Outcome, upstream: S3Error) -> S3Error {
 
 /// The verified digests of a body the store accepted.
 pub fn settle(outcome: &Outcome) -> Result<Digests, S3Error> {
-    match outcome.lock().expect("outcome lock is never poisoned").take() {
+    match outcome
+        .lock()
+        .expect("outcome lock is never poisoned")
+        .take()
+    {
         Some(Ok(d)) => Ok(d),
         Some(Err(client)) => Err(client),
-        None => Err(S3Error::upstream("The store accepted a body it had not fully received")),
+        None => Err(S3Error::upstream(
+            "The store accepted a body it had not fully received",
+        )),
     }
 }
 
@@ -87,7 +115,11 @@ fn answer(upstream: &Response<hyper::body::Incoming>, digests: &Digests) -> Resp
     if let Some((alg, value)) = &digests.checksum {
         headers::set(h, alg.header_name(), value);
     }
-    for name in ["x-amz-version-id", "x-amz-expiration", "x-amz-server-side-encryption"] {
+    for name in [
+        "x-amz-version-id",
+        "x-amz-expiration",
+        "x-amz-server-side-encryption",
+    ] {
         if let Some(v) = upstream.headers().get(name) {
             h.insert(name, v.clone());
         }
@@ -100,7 +132,10 @@ pub fn body_error(e: &(dyn std::error::Error + Send + Sync + 'static)) -> S3Erro
     if let Some(chunked) = e.downcast_ref::<ChunkedError>() {
         return chunked.clone_into_s3();
     }
-    S3Error::bad_request("IncompleteBody", "The request body ended before its declared length")
+    S3Error::bad_request(
+        "IncompleteBody",
+        "The request body ended before its declared length",
+    )
 }
 
 trait IntoS3 {

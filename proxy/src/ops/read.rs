@@ -22,7 +22,11 @@ const TRAILER_PROBE: u64 = 96;
 
 pub async fn get_object(call: Call, head: bool) -> Result<Response<ProxyBody>, S3Error> {
     let ranged = call.parts.headers.contains_key("range");
-    let suffix = if head || ranged { TRAILER_PROBE } else { WHOLE_OBJECT_PROBE };
+    let suffix = if head || ranged {
+        TRAILER_PROBE
+    } else {
+        WHOLE_OBJECT_PROBE
+    };
     let (sealed, up_headers) = match probe(&call, suffix).await? {
         Probed::Sealed(s, h) => (s, h),
         Probed::Failed(resp) => return Ok(super::forward::relay(resp)),
@@ -30,7 +34,9 @@ pub async fn get_object(call: Call, head: bool) -> Result<Response<ProxyBody>, S
     };
     let facts = sealed.facts();
     if let Some(etag) = headers::get(&up_headers, "etag") {
-        call.app.remember(call.bucket(), call.key(), etag, facts.clone()).await;
+        call.app
+            .remember(call.bucket(), call.key(), etag, facts.clone())
+            .await;
     }
 
     let last_modified = headers::get(&up_headers, "last-modified").map(str::to_owned);
@@ -79,14 +85,26 @@ async fn stream_units(
         Some(bytes) => body::full(bytes),
         None => fetch(call, first, last, upstream_etag).await?,
     };
-    let opener = Opener::new(sealed.key.clone(), sealed.layout, sealed.expect.clone(), plan);
+    let opener = Opener::new(
+        sealed.key.clone(),
+        sealed.layout,
+        sealed.expect.clone(),
+        plan,
+    );
     let inspector = call.app.hooks.inspector.start(&call.ctx);
     let label = call.target.resource();
-    Ok(body::boxed(DecryptingBody::new(stored, opener, inspector, plan.len, label)))
+    Ok(body::boxed(DecryptingBody::new(
+        stored, opener, inspector, plan.len, label,
+    )))
 }
 
 /// Fetches stored bytes `first..=last`, pinned to the probed version by its upstream ETag.
-async fn fetch(call: &Call, first: u64, last: u64, etag: Option<String>) -> Result<ProxyBody, S3Error> {
+async fn fetch(
+    call: &Call,
+    first: u64,
+    last: u64,
+    etag: Option<String>,
+) -> Result<ProxyBody, S3Error> {
     let mut h = HeaderMap::new();
     headers::set(&mut h, "range", &format!("bytes={first}-{last}"));
     if let Some(etag) = etag {
@@ -100,10 +118,15 @@ async fn fetch(call: &Call, first: u64, last: u64, etag: Option<String>) -> Resu
     };
     let resp = call.app.upstream.call(req).await?;
     if resp.status() == StatusCode::PRECONDITION_FAILED {
-        return Err(S3Error::slow_down("The object changed while it was being read; retry"));
+        return Err(S3Error::slow_down(
+            "The object changed while it was being read; retry",
+        ));
     }
     if !resp.status().is_success() {
-        return Err(S3Error::upstream(format!("The store answered {} to a ranged read", resp.status())));
+        return Err(S3Error::upstream(format!(
+            "The store answered {} to a ranged read",
+            resp.status()
+        )));
     }
     Ok(body::boxed(resp.into_body()))
 }
@@ -129,8 +152,12 @@ fn not_modified(etag: &str, up: &HeaderMap) -> Response<ProxyBody> {
 }
 
 fn unsatisfiable(total: u64) -> S3Error {
-    S3Error::new(StatusCode::RANGE_NOT_SATISFIABLE, "InvalidRange", "The requested range is not satisfiable")
-        .header("content-range", format!("bytes */{total}"))
+    S3Error::new(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "InvalidRange",
+        "The requested range is not satisfiable",
+    )
+    .header("content-range", format!("bytes */{total}"))
 }
 
 /// An object Cloak did not write: refused, or served as stored when configured so.

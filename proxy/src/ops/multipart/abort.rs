@@ -18,7 +18,11 @@ pub async fn abort(call: Call) -> Result<Response<ProxyBody>, S3Error> {
     let upstream_id = UploadId::upstream_of(call.target.param("uploadId").unwrap_or_default())?;
     let req = UpstreamRequest {
         method: http::Method::DELETE,
-        path_and_query: format!("{}?uploadId={}", call.target.upstream_path, enc(&upstream_id)),
+        path_and_query: format!(
+            "{}?uploadId={}",
+            call.target.upstream_path,
+            enc(&upstream_id)
+        ),
         headers: HeaderMap::new(),
         body: body::empty(),
     };

@@ -35,11 +35,23 @@ pub async fn complete(mut call: Call) -> Result<Response<ProxyBody>, S3Error> {
 
     let summaries: Vec<PartSummary> = chosen
         .iter()
-        .map(|m| PartSummary { number: m.part, plain_len: m.plain_len, md5: m.md5 })
+        .map(|m| PartSummary {
+            number: m.part,
+            plain_len: m.plain_len,
+            md5: m.md5,
+        })
         .collect();
     let trailer = Trailer::for_parts(&summaries, id.header.segment_size as u64)
         .map_err(|e| invalid_part(format!("These parts cannot form an object: {e}")))?;
-    let tail = upload_tail(&call, &id, &folder, &content, &trailer, chosen.last().expect("one part")).await?;
+    let tail = upload_tail(
+        &call,
+        &id,
+        &folder,
+        &content,
+        &trailer,
+        chosen.last().expect("one part"),
+    )
+    .await?;
 
     let mut list: Vec<(u32, String)> = chosen
         .iter()
@@ -53,15 +65,28 @@ pub async fn complete(mut call: Call) -> Result<Response<ProxyBody>, S3Error> {
         Err(resp) => return Ok(resp),
     };
 
-    let facts = ObjectFacts { etag: trailer.etag(), plain_len: trailer.plaintext_len };
+    let facts = ObjectFacts {
+        etag: trailer.etag(),
+        plain_len: trailer.plaintext_len,
+    };
     call.app.remember(&bucket, &key, &result.etag, facts).await;
     let names: Vec<String> = found.values().flatten().map(|m| m.name.clone()).collect();
     let mut cleanup = names;
     if chosen.last().is_some_and(|m| m.staged) {
-        cleanup.push(markers::staged_key(&folder, chosen.last().expect("one part").part));
+        cleanup.push(markers::staged_key(
+            &folder,
+            chosen.last().expect("one part").part,
+        ));
     }
     markers::delete(&call.app, &bucket, &cleanup).await;
-    Ok(xml_response(CompleteResult { etag: trailer.etag(), checksum: None, ..result }.to_xml()))
+    Ok(xml_response(
+        CompleteResult {
+            etag: trailer.etag(),
+            checksum: None,
+            ..result
+        }
+        .to_xml(),
+    ))
 }
 
 /// Matches each part the client lists to the marker of the attempt it uploaded.
@@ -77,11 +102,19 @@ fn choose(
         let m = found
             .get(&w.part_number)
             .and_then(|attempts| attempts.iter().rev().find(|m| Some(m.md5.to_vec()) == md5))
-            .ok_or_else(|| invalid_part(format!("Part {} was not uploaded with that ETag", w.part_number)))?;
+            .ok_or_else(|| {
+                invalid_part(format!(
+                    "Part {} was not uploaded with that ETag",
+                    w.part_number
+                ))
+            })?;
         if !last && (m.staged || m.plain_len < MIN_PART) {
             return Err(S3Error::bad_request(
                 "EntityTooSmall",
-                format!("Part {} is smaller than 5 MiB and is not the last part", w.part_number),
+                format!(
+                    "Part {} is smaller than 5 MiB and is not the last part",
+                    w.part_number
+                ),
             ));
         }
         if !last && m.plain_len % segment != 0 {
@@ -110,25 +143,39 @@ async fn upload_tail(
     let (number, body, len) = if last.staged {
         let staged = fetch(call, &markers::staged_key(folder, last.part)).await?;
         let (staged_body, staged_len) = staged;
-        let tail = http_body_util::StreamBody::new(futures_util::stream::iter(vec![Ok::<_, crate::body::BoxError>(
+        let tail = http_body_util::StreamBody::new(futures_util::stream::iter(vec![Ok::<
+            _,
+            crate::body::BoxError,
+        >(
             http_body::Frame::data(sealed.clone()),
         )]));
         let joined = crate::body::boxed(Chain::new(staged_body, body::boxed(tail)));
         (last.part, joined, staged_len + sealed.len() as u64)
     } else {
-        (last.part + 1, body::full(sealed.clone()), sealed.len() as u64)
+        (
+            last.part + 1,
+            body::full(sealed.clone()),
+            sealed.len() as u64,
+        )
     };
     let mut h = HeaderMap::new();
     h.insert("content-length", len.into());
     let req = UpstreamRequest {
         method: http::Method::PUT,
-        path_and_query: format!("{}?partNumber={number}&uploadId={}", call.target.upstream_path, enc(&id.upstream)),
+        path_and_query: format!(
+            "{}?partNumber={number}&uploadId={}",
+            call.target.upstream_path,
+            enc(&id.upstream)
+        ),
         headers: h,
         body,
     };
     let resp = call.app.upstream.call(req).await?;
     if !resp.status().is_success() {
-        return Err(S3Error::upstream(format!("The store refused the final part ({})", resp.status())));
+        return Err(S3Error::upstream(format!(
+            "The store refused the final part ({})",
+            resp.status()
+        )));
     }
     let etag = crate::ops::headers::get(resp.headers(), "etag")
         .ok_or_else(|| S3Error::upstream("The store's part answer has no ETag"))?;
@@ -144,7 +191,9 @@ async fn fetch(call: &Call, key: &str) -> Result<(ProxyBody, u64), S3Error> {
     };
     let resp = call.app.upstream.call(req).await?;
     if !resp.status().is_success() {
-        return Err(invalid_part("The last part's staged copy is missing from the store"));
+        return Err(invalid_part(
+            "The last part's staged copy is missing from the store",
+        ));
     }
     let len = crate::ops::headers::get(resp.headers(), "content-length")
         .and_then(|v| v.parse().ok())
@@ -162,7 +211,11 @@ async fn complete_upstream(
     h.insert("content-length", xml.len().into());
     let req = UpstreamRequest {
         method: http::Method::POST,
-        path_and_query: format!("{}?uploadId={}", call.target.upstream_path, enc(&id.upstream)),
+        path_and_query: format!(
+            "{}?uploadId={}",
+            call.target.upstream_path,
+            enc(&id.upstream)
+        ),
         headers: h,
         body: body::full(xml),
     };
@@ -170,11 +223,20 @@ async fn complete_upstream(
     if !resp.status().is_success() {
         return Ok(Err(relay(resp)));
     }
-    let bytes = resp.into_body().collect().await.map_err(|_| S3Error::upstream("cut short"))?;
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|_| S3Error::upstream("cut short"))?;
     match CompleteResult::parse(&bytes.to_bytes()) {
         Ok(CompleteOutcome::Completed(r)) => Ok(Ok(r)),
-        Ok(CompleteOutcome::Failed(e)) => Err(S3Error::upstream(format!("The store failed to complete: {} {}", e.code, e.message))),
-        Err(_) => Err(S3Error::upstream("The store's CompleteMultipartUpload answer is unreadable")),
+        Ok(CompleteOutcome::Failed(e)) => Err(S3Error::upstream(format!(
+            "The store failed to complete: {} {}",
+            e.code, e.message
+        ))),
+        Err(_) => Err(S3Error::upstream(
+            "The store's CompleteMultipartUpload answer is unreadable",
+        )),
     }
 }
 
@@ -185,7 +247,10 @@ async fn read_body(call: &mut Call) -> Result<bytes::Bytes, S3Error> {
         let frame = frame.map_err(|e| super::super::put::body_error(e.as_ref()))?;
         if let Ok(data) = frame.into_data() {
             if buf.len() + data.len() > MAX_COMPLETE_BODY {
-                return Err(S3Error::bad_request("MalformedXML", "The part list is too large"));
+                return Err(S3Error::bad_request(
+                    "MalformedXML",
+                    "The part list is too large",
+                ));
             }
             buf.extend_from_slice(&data);
         }
@@ -201,7 +266,10 @@ struct Chain {
 
 impl Chain {
     fn new(first: ProxyBody, second: ProxyBody) -> Self {
-        Self { first: Some(first), second }
+        Self {
+            first: Some(first),
+            second,
+        }
     }
 }
 

@@ -27,11 +27,22 @@ pub async fn create(call: Call) -> Result<Response<ProxyBody>, S3Error> {
     if !resp.status().is_success() {
         return Ok(relay(resp));
     }
-    let xml = resp.into_body().collect().await.map_err(|_| S3Error::upstream("cut short"))?;
-    let result = InitiateResult::parse(&xml.to_bytes())
-        .map_err(|_| S3Error::upstream("The store's InitiateMultipartUpload answer is unreadable"))?;
-    let id = UploadId { upstream: result.upload_id.clone(), header: fresh.header };
-    let answer = InitiateResult { upload_id: id.encode(), ..result };
+    let xml = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|_| S3Error::upstream("cut short"))?;
+    let result = InitiateResult::parse(&xml.to_bytes()).map_err(|_| {
+        S3Error::upstream("The store's InitiateMultipartUpload answer is unreadable")
+    })?;
+    let id = UploadId {
+        upstream: result.upload_id.clone(),
+        header: fresh.header,
+    };
+    let answer = InitiateResult {
+        upload_id: id.encode(),
+        ..result
+    };
     Ok(xml_response(answer.to_xml()))
 }
 

@@ -34,7 +34,8 @@ pub struct Marker {
 
 /// The reserved folder of one upload.
 pub fn folder(upstream_upload_id: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, upstream_upload_id.as_bytes());
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, upstream_upload_id.as_bytes());
     format!(".cloak/mpu/{}/", hex::encode(&digest.as_ref()[..16]))
 }
 
@@ -61,7 +62,11 @@ pub async fn write(
     note.extend_from_slice(&m.plain_len.to_be_bytes());
     let sealed = key.seal_note(&note_aad(m.part, &etag), &note);
     let kind = if m.staged { "s" } else { "d" };
-    let name = format!("{folder}{:05}.{kind}.{etag}.{}", m.part, B64URL.encode(sealed));
+    let name = format!(
+        "{folder}{:05}.{kind}.{etag}.{}",
+        m.part,
+        B64URL.encode(sealed)
+    );
     let mut h = HeaderMap::new();
     h.insert("content-length", 0.into());
     let req = UpstreamRequest {
@@ -72,7 +77,10 @@ pub async fn write(
     };
     let resp = app.upstream.call(req).await?;
     if !resp.status().is_success() {
-        return Err(S3Error::upstream(format!("The store refused a part marker ({})", resp.status())));
+        return Err(S3Error::upstream(format!(
+            "The store refused a part marker ({})",
+            resp.status()
+        )));
     }
     Ok(())
 }
@@ -100,7 +108,10 @@ pub async fn list_keys(app: &App, bucket: &str, folder: &str) -> Result<Vec<Stri
     loop {
         let mut q = format!("list-type=2&prefix={}", crate::route::encode_param(folder));
         if let Some(t) = &token {
-            q.push_str(&format!("&continuation-token={}", crate::route::encode_param(t)));
+            q.push_str(&format!(
+                "&continuation-token={}",
+                crate::route::encode_param(t)
+            ));
         }
         let req = UpstreamRequest {
             method: http::Method::GET,
@@ -110,9 +121,16 @@ pub async fn list_keys(app: &App, bucket: &str, folder: &str) -> Result<Vec<Stri
         };
         let resp = app.upstream.call(req).await?;
         if !resp.status().is_success() {
-            return Err(S3Error::upstream(format!("The store refused to list markers ({})", resp.status())));
+            return Err(S3Error::upstream(format!(
+                "The store refused to list markers ({})",
+                resp.status()
+            )));
         }
-        let xml = resp.into_body().collect().await.map_err(|_| S3Error::upstream("listing cut short"))?;
+        let xml = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|_| S3Error::upstream("listing cut short"))?;
         let page = key_page(&xml.to_bytes())
             .map_err(|_| S3Error::upstream("The store's listing could not be read"))?;
         keys.extend(page.keys);
@@ -152,7 +170,14 @@ fn parse(folder: &str, name: &str, key: &ContentKey) -> Option<Marker> {
     let note = key.open_note(&note_aad(part, &etag), &sealed)?;
     let md5: [u8; 16] = note.get(..16)?.try_into().ok()?;
     let plain_len = u64::from_be_bytes(note.get(16..24)?.try_into().ok()?);
-    Some(Marker { part, staged, upstream_etag: etag, md5, plain_len, name: name.to_owned() })
+    Some(Marker {
+        part,
+        staged,
+        upstream_etag: etag,
+        md5,
+        plain_len,
+        name: name.to_owned(),
+    })
 }
 
 fn note_aad(part: u32, etag: &str) -> Vec<u8> {
@@ -164,7 +189,11 @@ fn note_aad(part: u32, etag: &str) -> Vec<u8> {
 
 /// An upstream ETag as a name-safe token: its hex digits (and `-N`), without quotes.
 pub fn hex_etag(etag: &str) -> String {
-    etag.trim().trim_matches('"').chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect()
+    etag.trim()
+        .trim_matches('"')
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
 }
 
 pub fn bytes_etag(h: &HeaderMap) -> Option<String> {
@@ -181,7 +210,11 @@ struct KeyPage {
 fn key_page(xml: &[u8]) -> Result<KeyPage, quick_xml::Error> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(xml);
-    let mut page = KeyPage { keys: Vec::new(), truncated: false, next_token: None };
+    let mut page = KeyPage {
+        keys: Vec::new(),
+        truncated: false,
+        next_token: None,
+    };
     let mut path: Vec<Vec<u8>> = Vec::new();
     let mut buf = Vec::new();
     loop {
@@ -192,7 +225,12 @@ fn key_page(xml: &[u8]) -> Result<KeyPage, quick_xml::Error> {
             }
             Event::Text(t) => {
                 let text = t.unescape()?.into_owned();
-                match path.iter().map(Vec::as_slice).collect::<Vec<_>>().as_slice() {
+                match path
+                    .iter()
+                    .map(Vec::as_slice)
+                    .collect::<Vec<_>>()
+                    .as_slice()
+                {
                     [_, b"Contents", b"Key"] => page.keys.push(text),
                     [_, b"IsTruncated"] => page.truncated = text == "true",
                     [_, b"NextContinuationToken"] => page.next_token = Some(text),

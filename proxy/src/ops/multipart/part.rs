@@ -25,10 +25,17 @@ pub async fn upload_part(mut call: Call) -> Result<Response<ProxyBody>, S3Error>
     let expect = Expectations::from_request(&call.parts.headers, &call.verified.payload)?;
     let (plaintext, len) = call.plaintext_body()?;
     let len = len.ok_or_else(|| {
-        S3Error::new(StatusCode::LENGTH_REQUIRED, "MissingContentLength", "Content-Length is required")
+        S3Error::new(
+            StatusCode::LENGTH_REQUIRED,
+            "MissingContentLength",
+            "Content-Length is required",
+        )
     })?;
     if len > MAX_PART {
-        return Err(S3Error::bad_request("EntityTooLarge", "A part may be at most 5 GiB"));
+        return Err(S3Error::bad_request(
+            "EntityTooLarge",
+            "A part may be at most 5 GiB",
+        ));
     }
     let (bucket, key) = (call.bucket().to_owned(), call.key().to_owned());
     let content = call.app.keys.open(&id.header, &bucket, &key).await?;
@@ -49,19 +56,40 @@ pub async fn upload_part(mut call: Call) -> Result<Response<ProxyBody>, S3Error>
     let path_and_query = if staged {
         markers::path(&bucket, &markers::staged_key(&folder, part))
     } else {
-        format!("{}?partNumber={part}&uploadId={}", call.target.upstream_path, enc(&id.upstream))
+        format!(
+            "{}?partNumber={part}&uploadId={}",
+            call.target.upstream_path,
+            enc(&id.upstream)
+        )
     };
     let mut h = HeaderMap::new();
     h.insert("content-length", layout.stored_part_len(len).into());
-    let req = UpstreamRequest { method: http::Method::PUT, path_and_query, headers: h, body: body::boxed(sealed) };
-    let upstream = call.app.upstream.call(req).await.map_err(|e| client_fault_first(&outcome, e))?;
+    let req = UpstreamRequest {
+        method: http::Method::PUT,
+        path_and_query,
+        headers: h,
+        body: body::boxed(sealed),
+    };
+    let upstream = call
+        .app
+        .upstream
+        .call(req)
+        .await
+        .map_err(|e| client_fault_first(&outcome, e))?;
     if !upstream.status().is_success() {
         return Ok(super::super::forward::relay(upstream));
     }
     let digests = settle(&outcome)?;
     let upstream_etag = markers::bytes_etag(upstream.headers())
         .ok_or_else(|| S3Error::upstream("The store's part answer has no ETag"))?;
-    let marker = Marker { part, staged, upstream_etag, md5: digests.md5, plain_len: len, name: String::new() };
+    let marker = Marker {
+        part,
+        staged,
+        upstream_etag,
+        md5: digests.md5,
+        plain_len: len,
+        name: String::new(),
+    };
     markers::write(&call.app, &bucket, &folder, &content, &marker).await?;
 
     let mut resp = Response::new(body::empty());
@@ -81,7 +109,10 @@ pub fn part_number(call: &Call) -> Result<u32, S3Error> {
 }
 
 fn invalid_part_number() -> S3Error {
-    S3Error::bad_request("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive")
+    S3Error::bad_request(
+        "InvalidArgument",
+        "Part number must be an integer between 1 and 10000, inclusive",
+    )
 }
 
 pub fn enc(s: &str) -> String {

@@ -23,7 +23,11 @@ pub struct UploadId {
 
 impl UploadId {
     pub fn encode(&self) -> String {
-        format!("{PREFIX}{}.{}", B64URL.encode(&self.upstream), self.header.encode())
+        format!(
+            "{PREFIX}{}.{}",
+            B64URL.encode(&self.upstream),
+            self.header.encode()
+        )
     }
 
     pub fn decode(id: &str) -> Result<Self, S3Error> {
