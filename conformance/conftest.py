@@ -1,7 +1,12 @@
-"""Fixtures shared by the conformance suite: stores, key service, TLS files.
+"""Fixtures shared by the conformance suite: stores, key service, TLS files, Cloak.
 
 Servers are session-wide, since each takes up to a second to start; tests keep out of
 each other's way by using their own bucket (the `bucket` fixture).
+
+The through-Cloak tests record their steps (harness.report); the hooks at the end of
+this file print the compatibility table after every run, write it to
+target/conformance/compatibility.md, and with --update-compat-doc also into
+docs/COMPATIBILITY.md.
 """
 
 import os
@@ -15,11 +20,24 @@ import pytest
 # Importable whatever directory pytest is started from.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import bao, procs, stores, tls  # noqa: E402
+from harness import bao, cloak, procs, report, stores, targets, tls  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+TABLE_FILE = REPO / "target" / "conformance" / "compatibility.md"
+COMPAT_DOC = REPO / "docs" / "COMPATIBILITY.md"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-compat-doc",
+        action="store_true",
+        help="write this run's compatibility table into docs/COMPATIBILITY.md",
+    )
 
 
 def pytest_configure(config):
     procs.install_signal_handlers()
+    config.stash[_TABLE] = report.Table()
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -72,3 +90,110 @@ def cloak_bin() -> Path:
     if not path.is_file():
         pytest.fail(f"CLOAK_BIN={value} is not a file")
     return path
+
+
+@pytest.fixture(scope="session")
+def cloaks(cloak_bin, tls_files, moto_store, rclone_store, rclone_tls_store):
+    """One Cloak per (store, scheme) pair, started on first use, stopped at the end."""
+    upstream = {
+        ("moto", "http"): moto_store,
+        ("moto", "https"): moto_store,
+        ("rclone", "http"): rclone_store,
+        ("rclone", "https"): rclone_tls_store,
+    }
+    running: dict[tuple[str, str], targets.Target] = {}
+
+    def get(pair: tuple[str, str]) -> targets.Target:
+        if pair not in running:
+            store = upstream[pair]
+            proxy = cloak.start_cloak(
+                cloak_bin, store, tls=tls_files if pair[1] == "https" else None
+            )
+            ref_bucket = store.make_bucket(f"reference-{pair[1]}-{secrets.token_hex(4)}")
+            running[pair] = targets.Target(proxy, ref_bucket)
+        return running[pair]
+
+    yield get
+    for target in running.values():
+        target.cloak.stop()
+
+
+@pytest.fixture
+def target(request, cloaks) -> targets.Target:
+    """The Cloak a through-Cloak test talks to; parametrize with targets.target_params().
+    If the test fails, the end of Cloak's log is added to its report."""
+    chosen = cloaks(request.param)
+    assert chosen.cloak.alive(), chosen.cloak.log_tail()
+    request.node.stash[_CLOAK] = chosen.cloak
+    return chosen
+
+
+@pytest.fixture
+def steps(request, target):
+    """Make the test's step recorder for one client: `s = steps("aws-cli")`."""
+
+    def make(client: str) -> report.Steps:
+        recorder = report.Steps(client, target.store_kind, target.scheme)
+        request.node.stash.setdefault(_STEPS, []).append(recorder)
+        return recorder
+
+    return make
+
+
+_TABLE = pytest.StashKey[report.Table]()
+_STEPS = pytest.StashKey[list]()
+_CLOAK = pytest.StashKey[cloak.Cloak]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    result = outcome.get_result()
+    if result.when == "call" or (result.when == "setup" and result.outcome != "passed"):
+        _record(item, result)
+    if result.failed and _CLOAK in item.stash:
+        result.sections.append(("cloak log", item.stash[_CLOAK].log_tail(60)))
+
+
+def _record(item, result) -> None:
+    recorders = item.stash.get(_STEPS, [])
+    xfailed = hasattr(result, "wasxfail")
+    table = item.config.stash[_TABLE]
+    if result.failed and not recorders:
+        # Failed before any step was made (setup, say): one row for the whole test.
+        pair = getattr(item, "callspec", None) and item.callspec.params.get("target")
+        if pair:
+            client = getattr(item.module, "CLIENT", item.originalname)
+            recorders = [report.Steps(client, *pair)]
+    for recorder in recorders:
+        if result.failed and not recorder.done:
+            recorder.done.append(
+                report.Step(
+                    recorder.client, recorder.store, recorder.scheme, "(test)", report.FAIL,
+                    str(result.longrepr)[:300],
+                )
+            )
+        table.add_test(recorder.done, xfailed)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    table = config.stash[_TABLE]
+    if not table.steps:
+        return
+    text = table.markdown()
+    terminalreporter.write_sep("=", "Cloak compatibility (client x store x scheme)")
+    terminalreporter.write(text)
+    problems = table.problems()
+    if problems:
+        terminalreporter.write_line("")
+        for step in problems:
+            terminalreporter.write_line(
+                f"{step.outcome}: {step.client} / {step.store} / {step.scheme} / "
+                f"{step.operation}: {step.message}"
+            )
+    TABLE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    TABLE_FILE.write_text(text)
+    terminalreporter.write_line(f"table written to {TABLE_FILE}")
+    if config.getoption("--update-compat-doc"):
+        report.replace_generated(COMPAT_DOC, text)
+        terminalreporter.write_line(f"table written into {COMPAT_DOC}")
