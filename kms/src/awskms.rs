@@ -27,6 +27,7 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 use aws_sdk_kms::Client;
 
+use crate::admin::{MasterKeyAdmin, ShredOutcome};
 use crate::{
     DataKey, EncryptionContext, GeneratedKey, KeyError, KeyProvider, RetryPolicy, SecretString,
     WrappedKey,
@@ -34,6 +35,9 @@ use crate::{
 
 /// The version recorded for every KMS-wrapped key; see the module documentation.
 const KMS_VERSION: u32 = 0;
+
+/// The shortest waiting period KMS allows before it deletes a key, in days.
+const MIN_DELETION_WINDOW_DAYS: i32 = 7;
 
 /// Where the provider's AWS credentials come from.
 #[derive(Clone, Debug, Default)]
@@ -185,6 +189,44 @@ impl KeyProvider for AwsKmsProvider {
             })
             .await?;
         wrapped(&old.key_id, out.ciphertext_blob)
+    }
+}
+
+/// KMS rotates key material on its own schedule, or on demand; the key id stays the same and
+/// old material keeps decrypting. KMS deletes a key only after a waiting period, during which
+/// the key is disabled (nothing wrapped under it opens) and the deletion can still be
+/// cancelled: a shred here is scheduled with the shortest period, and says so.
+#[async_trait]
+impl MasterKeyAdmin for AwsKmsProvider {
+    async fn rotate_master(&self, key_id: &str) -> Result<Option<u32>, KeyError> {
+        self.call("RotateKeyOnDemand", || {
+            self.client.rotate_key_on_demand().key_id(key_id).send()
+        })
+        .await?;
+        Ok(None)
+    }
+
+    async fn shred_master(&self, key_id: &str) -> Result<ShredOutcome, KeyError> {
+        let out = self
+            .call("ScheduleKeyDeletion", || {
+                self.client
+                    .schedule_key_deletion()
+                    .key_id(key_id)
+                    .pending_window_in_days(MIN_DELETION_WINDOW_DAYS)
+                    .send()
+            })
+            .await?;
+        let when = out
+            .deletion_date()
+            .map_or_else(|| "in 7 days".to_owned(), |d| format!("at {d}"));
+        Ok(ShredOutcome {
+            versions: None,
+            immediate: false,
+            note: format!(
+                "KMS key {key_id} is disabled now and scheduled for deletion {when} (the \
+                 shortest window KMS allows); until then CancelKeyDeletion can undo it"
+            ),
+        })
     }
 }
 

@@ -15,6 +15,10 @@
 //! to the wrapped provider. Newly generated data keys are cached too, so reading an object
 //! right after writing it costs no call.
 //!
+//! A `max_entries` of 0 turns the cache off: every call goes through and is still counted.
+//! That is the setting under a [`crate::KekProvider`], which keeps its own unwrapped KEKs, so
+//! that a key is held by one layer only and the revocation delay is that layer's TTL alone.
+//!
 //! Expiry is decided on each hit against tokio's clock, which tests can pause and advance;
 //! the cache's own time-to-live, on the real clock, only reclaims the memory.
 
@@ -43,6 +47,8 @@ pub struct CacheConfig {
 pub struct CachingProvider {
     inner: Arc<dyn KeyProvider>,
     ttl: Duration,
+    /// False when `max_entries` is 0: count calls, keep nothing.
+    enabled: bool,
     keys: Cache<Slot, Cached>,
     metrics: Metrics,
 }
@@ -80,6 +86,7 @@ impl CachingProvider {
         Self {
             inner,
             ttl: config.ttl,
+            enabled: config.max_entries > 0,
             keys,
             metrics: Metrics::default(),
         }
@@ -152,6 +159,9 @@ impl KeyProvider for CachingProvider {
     ) -> Result<GeneratedKey, KeyError> {
         let call = self.inner.generate_data_key(key_id, context);
         let generated = self.timed(Op::Generate, call).await?;
+        if !self.enabled {
+            return Ok(generated);
+        }
         let cached = Cached {
             key: generated.plaintext.clone(),
             at: Instant::now(),
@@ -167,6 +177,12 @@ impl KeyProvider for CachingProvider {
         wrapped: &WrappedKey,
         context: &EncryptionContext,
     ) -> Result<DataKey, KeyError> {
+        if !self.enabled {
+            self.metrics.miss();
+            return self
+                .timed(Op::Unwrap, self.inner.unwrap_key(wrapped, context))
+                .await;
+        }
         let slot = Slot::new(wrapped, context);
         if let Some(key) = self.fresh(&slot).await {
             self.metrics.hit();
@@ -199,6 +215,10 @@ impl KeyProvider for CachingProvider {
     ) -> Result<WrappedKey, KeyError> {
         let call = self.inner.rewrap_key(wrapped, context, new_context);
         self.timed(Op::Rewrap, call).await
+    }
+
+    async fn current_version(&self, key_id: &str) -> Result<Option<u32>, KeyError> {
+        self.inner.current_version(key_id).await
     }
 }
 

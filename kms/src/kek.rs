@@ -306,6 +306,11 @@ impl KeyProvider for KekProvider {
         self.remember_open(&moved, &dataset, &kek).await;
         seal(&kek, &moved, new_context, &key)
     }
+
+    /// The remote master key's: a blob records the version of the KEK's remote wrapping.
+    async fn current_version(&self, key_id: &str) -> Result<Option<u32>, KeyError> {
+        self.inner.current_version(key_id).await
+    }
 }
 
 /// A cache whose entries the real clock reclaims after `ttl`; freshness itself is checked on

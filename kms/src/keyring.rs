@@ -4,6 +4,11 @@
 //! rename). Rotation adds a version and makes it current; older versions stay and still unwrap.
 //! Shredding removes versions, after which everything wrapped under them is unreadable.
 //!
+//! A keyring opened by a running proxy notices when another process (`cloak keys`) replaced
+//! the file: at most once per [`RECHECK`] it compares the file's identity (inode, size and
+//! modification time) with the one it read, and re-reads it if they differ. A shred by the
+//! CLI therefore reaches a running proxy within that interval, plus its caches' TTL.
+//!
 //! A wrapped key is `nonce (12) || AES-256-GCM(master, data key) || tag (16)`. The authenticated
 //! data binds the key name, the version and the encryption context, so a wrapped key moved to
 //! another object or relabelled with another version fails to open.
@@ -13,7 +18,8 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
@@ -23,6 +29,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::admin::{MasterKeyAdmin, ShredOutcome};
 use crate::secret::KEY_LEN;
 use crate::{
     DataKey, EncryptionContext, GeneratedKey, KeyError, KeyProvider, MasterKey, WrappedKey,
@@ -32,10 +39,23 @@ const WRAP_LABEL: &[u8] = b"cloak-keyring-v1\0";
 const TAG_LEN: usize = 16;
 const WRAPPED_LEN: usize = NONCE_LEN + KEY_LEN + TAG_LEN;
 
+/// How often a lookup may check whether the file was replaced.
+const RECHECK: Duration = Duration::from_secs(1);
+
 /// A local keyring backed by a file.
 pub struct Keyring {
     path: PathBuf,
     keys: RwLock<BTreeMap<String, KeyVersions>>,
+    /// The identity of the file last read, and when it was last compared.
+    seen: Mutex<(Option<FileStamp>, Instant)>,
+}
+
+/// What tells one version of the file from the next: an atomic rewrite changes the inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileStamp {
+    inode: u64,
+    len: u64,
+    modified: Option<SystemTime>,
 }
 
 /// The versions of one named master key. The highest version is current.
@@ -65,10 +85,12 @@ impl Keyring {
                 path.display()
             )));
         }
+        let stamp = FileStamp::of(path);
         let keys = read_file(path)?;
         Ok(Self {
             path: path.to_owned(),
             keys: RwLock::new(keys),
+            seen: Mutex::new((stamp, Instant::now())),
         })
     }
 
@@ -80,6 +102,7 @@ impl Keyring {
         let ring = Self {
             path: path.to_owned(),
             keys: RwLock::new(BTreeMap::new()),
+            seen: Mutex::new((None, Instant::now())),
         };
         ring.add_key(initial_key)?;
         Ok(ring)
@@ -133,8 +156,39 @@ impl Keyring {
 
     /// Re-reads the file, picking up rotations made by another process (the CLI or a replica).
     pub fn reload(&self) -> Result<(), KeyError> {
+        let stamp = FileStamp::of(&self.path);
         let fresh = read_file(&self.path)?;
         *self.keys.write().expect("keyring lock is never poisoned") = fresh;
+        *self.seen.lock().expect("keyring lock is never poisoned") = (stamp, Instant::now());
+        Ok(())
+    }
+
+    /// The current version of `name`.
+    pub fn current(&self, name: &str) -> Result<u32, KeyError> {
+        self.recheck()?;
+        Ok(self.master(name, None)?.0)
+    }
+
+    /// Re-reads the file if another process replaced it since it was last read; compares at
+    /// most once per [`RECHECK`]. A file that vanished leaves the keys held as they are, so a
+    /// moment without the file (an operator restoring a backup) does not stop the proxy.
+    fn recheck(&self) -> Result<(), KeyError> {
+        let stamp = {
+            let mut seen = self.seen.lock().expect("keyring lock is never poisoned");
+            if seen.1.elapsed() < RECHECK {
+                return Ok(());
+            }
+            seen.1 = Instant::now();
+            let now = FileStamp::of(&self.path);
+            if now.is_none() || now == seen.0 {
+                return Ok(());
+            }
+            now
+        };
+        tracing::info!(path = %self.path.display(), "keyring file changed; re-reading it");
+        let fresh = read_file(&self.path)?;
+        *self.keys.write().expect("keyring lock is never poisoned") = fresh;
+        self.seen.lock().expect("keyring lock is never poisoned").0 = stamp;
         Ok(())
     }
 
@@ -149,6 +203,8 @@ impl Keyring {
         }
         let out = change(&mut keys)?;
         write_file(&self.path, &keys)?;
+        *self.seen.lock().expect("keyring lock is never poisoned") =
+            (FileStamp::of(&self.path), Instant::now());
         Ok(out)
     }
 
@@ -170,6 +226,7 @@ impl Keyring {
         key_id: &str,
         version: Option<u32>,
     ) -> Result<(u32, MasterKey), KeyError> {
+        self.recheck()?;
         match self.master(key_id, version) {
             Err(KeyError::NotFound(_)) => {
                 self.reload()?;
@@ -177,6 +234,18 @@ impl Keyring {
             }
             other => other,
         }
+    }
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = fs::metadata(path).ok()?;
+        Some(Self {
+            inode: meta.ino(),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
     }
 }
 
@@ -238,6 +307,31 @@ impl KeyProvider for Keyring {
             key_id: wrapped.key_id.clone(),
             version,
             ciphertext,
+        })
+    }
+
+    async fn current_version(&self, key_id: &str) -> Result<Option<u32>, KeyError> {
+        self.current(key_id).map(Some)
+    }
+}
+
+#[async_trait]
+impl MasterKeyAdmin for Keyring {
+    async fn rotate_master(&self, key_id: &str) -> Result<Option<u32>, KeyError> {
+        self.rotate(key_id).map(Some)
+    }
+
+    async fn shred_master(&self, key_id: &str) -> Result<ShredOutcome, KeyError> {
+        let versions = self.shred(key_id)?;
+        let note = format!(
+            "master key {key_id} removed from {}; copies of the file made earlier (backups) \
+             still hold it",
+            self.path.display()
+        );
+        Ok(ShredOutcome {
+            versions: Some(versions),
+            immediate: true,
+            note,
         })
     }
 }

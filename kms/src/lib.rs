@@ -10,6 +10,7 @@
 //!   never print, and `SecretString` for tokens and other credentials.
 //! - `context`: the encryption context, the name/value pairs a wrapped key is bound to.
 //! - `provider`: the `KeyProvider` trait every provider implements, and `WrappedKey`.
+//! - `admin`: `MasterKeyAdmin`, rotation and destruction of master keys (operator actions).
 //! - `error`: `KeyError`, which says whether a failure was a denial, a missing key, an
 //!   unavailable service or corrupt input.
 //! - `keyring`: the local keyring, a 0600 file of versioned master keys.
@@ -22,6 +23,7 @@
 //! - `kek`: `KekProvider`, per-dataset key-encryption keys that turn a remote call per
 //!   object into one per dataset and KEK lifetime.
 
+pub mod admin;
 pub mod awskms;
 pub mod cache;
 pub mod context;
@@ -34,6 +36,7 @@ pub mod retry;
 pub mod secret;
 pub mod vault;
 
+pub use admin::{MasterKeyAdmin, ShredOutcome};
 pub use awskms::{AwsCredentials, AwsKmsConfig, AwsKmsProvider};
 pub use cache::{CacheConfig, CachingProvider};
 pub use context::EncryptionContext;

@@ -54,6 +54,14 @@ pub trait KeyProvider: Send + Sync + std::fmt::Debug {
         new_context: &EncryptionContext,
     ) -> Result<WrappedKey, KeyError>;
 
+    /// The version new data keys of `key_id` are wrapped under, where the service tells it;
+    /// `None` when versions are invisible to callers (AWS KMS) or unknown. A key rotation
+    /// tool compares stored versions with this to skip objects that are already current.
+    async fn current_version(&self, key_id: &str) -> Result<Option<u32>, KeyError> {
+        let _ = key_id;
+        Ok(None)
+    }
+
     /// Opens several wrapped keys at once.
     async fn unwrap_keys(
         &self,

@@ -42,6 +42,7 @@ use self::failure::classify;
 use self::session::{Server, Session, Sessions};
 use self::transit::{check_key_name, join_ciphertext, split_ciphertext, Bound, Call, Tie};
 use self::transit::{CiphertextAnswer, KeyAnswer, KeyShape, PlaintextAnswer};
+use crate::admin::{MasterKeyAdmin, ShredOutcome};
 use crate::{
     DataKey, EncryptionContext, GeneratedKey, KeyError, KeyProvider, RetryPolicy, WrappedKey,
 };
@@ -196,6 +197,16 @@ impl VaultProvider {
         .await
     }
 
+    /// Reads the Transit key's configuration (this needs `read` on `<mount>/keys/<name>`).
+    async fn key_shape(&self, key_id: &str) -> Result<KeyShape, KeyError> {
+        let path = format!("{}/keys/{key_id}", self.mount);
+        self.call("read key", |c| {
+            let call = Call::<KeyShape>::get(path.clone());
+            async move { vaultrs::api::exec_with_result(&c.client, call).await }
+        })
+        .await
+    }
+
     /// How `key_id` binds contexts, reading its configuration the first time if need be.
     async fn tie(&self, key_id: &str) -> Result<Tie, KeyError> {
         check_key_name(key_id)?;
@@ -212,14 +223,7 @@ impl VaultProvider {
         {
             return Ok(*tie);
         }
-        let path = format!("{}/keys/{key_id}", self.mount);
-        let shape: KeyShape = self
-            .call("read key", |c| {
-                let call = Call::<KeyShape>::get(path.clone());
-                async move { vaultrs::api::exec_with_result(&c.client, call).await }
-            })
-            .await?;
-        let tie = shape.tie(key_id)?;
+        let tie = self.key_shape(key_id).await?.tie(key_id)?;
         let mut ties = self.ties.lock().expect("tie lock is never poisoned");
         ties.insert(key_id.to_owned(), tie);
         Ok(tie)
@@ -304,6 +308,31 @@ impl KeyProvider for VaultProvider {
         }
         let key = self.decrypt(old, tie, context).await?;
         self.encrypt(&old.key_id, tie, new_context, &key).await
+    }
+
+    async fn current_version(&self, key_id: &str) -> Result<Option<u32>, KeyError> {
+        check_key_name(key_id)?;
+        Ok(Some(self.key_shape(key_id).await?.latest_version))
+    }
+}
+
+#[async_trait]
+impl MasterKeyAdmin for VaultProvider {
+    async fn rotate_master(&self, key_id: &str) -> Result<Option<u32>, KeyError> {
+        self.rotate(key_id).await?;
+        self.current_version(key_id).await
+    }
+
+    async fn shred_master(&self, key_id: &str) -> Result<ShredOutcome, KeyError> {
+        let versions = self.key_shape(key_id).await?.latest_version;
+        self.shred(key_id).await?;
+        Ok(ShredOutcome {
+            versions: Some((1..=versions).collect()),
+            immediate: true,
+            note: format!(
+                "Transit key {key_id} deleted (deletion_allowed set first); its versions are gone"
+            ),
+        })
     }
 }
 

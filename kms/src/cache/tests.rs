@@ -203,3 +203,26 @@ async fn generated_keys_are_cached_and_forget_all_drops_them() {
     assert_eq!(f.cache.metrics().unwrap.calls, 1);
     assert_eq!(f.cache.metrics().generate.calls, 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn zero_entries_counts_every_call_and_keeps_nothing() {
+    let f = fixture(Duration::from_secs(60));
+    let counting = CachingProvider::new(
+        f.ring.clone(),
+        CacheConfig {
+            max_entries: 0,
+            ttl: Duration::from_secs(60),
+        },
+    );
+    let g = counting
+        .generate_data_key("m", &ctx("a"))
+        .await
+        .expect("generate");
+    for _ in 0..3 {
+        let key = counting.unwrap_key(&g.wrapped, &ctx("a")).await;
+        assert_eq!(key, Ok(g.plaintext.clone()));
+    }
+    let m = counting.metrics();
+    assert_eq!((m.generate.calls, m.unwrap.calls), (1, 3));
+    assert_eq!((m.cache_hits, m.cache_misses, m.cache_entries), (0, 3, 0));
+}

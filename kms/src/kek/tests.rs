@@ -266,3 +266,27 @@ async fn shredding_the_master_key_reaches_held_keks_when_they_are_forgotten() {
     let out = kek.generate_data_key("m", &c).await;
     assert!(matches!(out, Err(KeyError::NotFound(_))), "{out:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_held_kek_stops_opening_a_shredded_masters_objects_after_its_ttl() {
+    let f = fixture();
+    let config = KekConfig {
+        lifetime: Duration::from_secs(60),
+        open_ttl: Duration::from_secs(60),
+        ..KekConfig::default()
+    };
+    let kek = f.provider(config);
+    let c = ctx("b", "x");
+    let g = kek.generate_data_key("m", &c).await.expect("generate");
+    f.remote.ring.shred("m").expect("shred");
+
+    tokio::time::advance(Duration::from_secs(59)).await;
+    assert_eq!(kek.unwrap_key(&g.wrapped, &c).await, Ok(g.plaintext));
+
+    // Past the TTL, neither reads nor new writes find the held KEK any more.
+    tokio::time::advance(Duration::from_secs(2)).await;
+    let out = kek.unwrap_key(&g.wrapped, &c).await;
+    assert!(matches!(out, Err(KeyError::NotFound(_))), "{out:?}");
+    let out = kek.generate_data_key("m", &ctx("b", "y")).await;
+    assert!(matches!(out, Err(KeyError::NotFound(_))), "{out:?}");
+}

@@ -131,3 +131,17 @@ fn unknown_key_is_not_found() {
     let (_dir, ring) = temp_ring();
     assert!(matches!(ring.rotate("nope"), Err(KeyError::NotFound(_))));
 }
+
+#[tokio::test]
+async fn a_shred_by_another_process_reaches_an_open_keyring_within_the_recheck() {
+    let (dir, proxy) = temp_ring();
+    let gen = proxy.generate_data_key("default", &ctx("a")).await.unwrap();
+    let cli = Keyring::open(&dir.path().join("keyring.toml")).unwrap();
+    cli.rotate("default").unwrap();
+    cli.shred("default").unwrap();
+
+    std::thread::sleep(RECHECK + Duration::from_millis(100));
+    let out = proxy.unwrap_key(&gen.wrapped, &ctx("a")).await;
+    assert!(matches!(out, Err(KeyError::NotFound(_))), "{out:?}");
+    assert!(proxy.list().is_empty());
+}

@@ -79,6 +79,9 @@ pub(super) struct KeyShape {
     pub derived: bool,
     #[serde(rename = "type")]
     pub key_type: String,
+    /// The version `datakey` and `encrypt` use now.
+    #[serde(default)]
+    pub latest_version: u32,
 }
 
 impl<R: DeserializeOwned + Send + Sync> Endpoint for Call<R> {
@@ -254,6 +257,7 @@ mod tests {
         let shape = |derived, ty: &str| KeyShape {
             derived,
             key_type: ty.into(),
+            latest_version: 1,
         };
         assert_eq!(shape(true, "aes256-gcm96").tie("k"), Ok(Tie::Derived));
         assert_eq!(
