@@ -1,30 +1,50 @@
-//! The proxy's side of key management: which master key an object uses, fresh data keys for
-//! writes, and unwrapped, commitment-checked content keys for reads.
+//! The proxy's side of key management: which provider and master key an object uses, fresh
+//! data keys for writes, and unwrapped, commitment-checked content keys for reads.
 //!
-//! Unwrapped keys are cached in memory for `keys.cache_ttl_secs` (at most
-//! `keys.cache_capacity` of them). That TTL is the revocation delay: after a master key is
-//! disabled or shredded, objects whose keys are still cached stay readable on this replica
-//! until their entries expire. The cache is only a cache: every replica can unwrap any key.
+//! Providers are layered (see `stack`): unwrapped keys are held in memory for
+//! `keys.cache_ttl_secs`, by one layer only. That TTL is the revocation delay: after a master
+//! key is disabled or shredded at the service, objects whose keys (or KEKs) are still held
+//! stay readable on this replica until the entries expire, and a KEK already held keeps
+//! sealing new objects for its lifetime (by default the same TTL). Nothing here is
+//! authoritative: every replica can unwrap any key.
+//!
+//! Failing closed: a key service that cannot be reached fails a write before any of its body
+//! is read (`ServiceUnavailable`), and a read whose key is not held in memory.
+
+mod stack;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use cloak_envelope::keys::OBJECT_SALT_LEN;
 use cloak_envelope::{ContentKey, Header, KeyRef, VERSION};
 use cloak_kms::{EncryptionContext, KeyProvider, WrappedKey};
-use moka::future::Cache;
+use http::StatusCode;
 
-use crate::config::{KeyRule, KeysConfig};
-use crate::error::S3Error;
+pub use stack::{ProviderStack, Providers};
 
-/// Chooses master keys and opens data keys.
+use crate::config::{ConfigError, KeysConfig};
+use crate::error::{Fault, S3Error};
+
+/// Chooses providers and master keys, and opens data keys.
 pub struct KeyService {
-    provider: Arc<dyn KeyProvider>,
-    rules: Vec<KeyRule>,
-    default_key: String,
+    providers: Providers,
+    rules: Vec<Rule>,
+    default: Target,
     segment_size: u32,
-    cache: Cache<String, Arc<ContentKey>>,
+}
+
+/// Where new objects' data keys come from: a provider by name, and a master key there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub provider: String,
+    pub key: String,
+}
+
+struct Rule {
+    bucket: String,
+    prefix: String,
+    target: Target,
 }
 
 /// A new object's header (for its metadata) and its content key.
@@ -34,17 +54,34 @@ pub struct NewObjectKey {
 }
 
 impl KeyService {
-    pub fn new(provider: Arc<dyn KeyProvider>, config: &KeysConfig, segment_size: u32) -> Self {
-        let cache = Cache::builder()
-            .max_capacity(config.cache_capacity)
-            .time_to_live(Duration::from_secs(config.cache_ttl_secs))
-            .build();
+    /// Builds every configured provider and the rules that choose among them.
+    pub async fn from_config(config: &KeysConfig, segment_size: u32) -> Result<Self, ConfigError> {
+        let providers = Providers::from_config(config).await?;
+        Ok(Self::new(providers, config, segment_size))
+    }
+
+    pub fn new(providers: Providers, config: &KeysConfig, segment_size: u32) -> Self {
+        let rules = config
+            .rules
+            .iter()
+            .map(|r| Rule {
+                bucket: r.bucket.clone(),
+                prefix: r.prefix.clone(),
+                target: Target {
+                    provider: config.rule_provider(r).to_owned(),
+                    key: r.key.clone(),
+                },
+            })
+            .collect();
+        let default = Target {
+            provider: config.provider.clone(),
+            key: config.default_key.clone(),
+        };
         Self {
-            provider,
-            rules: config.rules.iter().map(clone_rule).collect(),
-            default_key: config.default_key.clone(),
+            providers,
+            rules,
+            default,
             segment_size,
-            cache,
         }
     }
 
@@ -52,20 +89,28 @@ impl KeyService {
         self.segment_size
     }
 
-    /// The master key for an object: the first matching rule, else the default.
-    pub fn master_key_for(&self, bucket: &str, key: &str) -> &str {
+    /// The configured providers, for metrics and the `cloak keys` command.
+    pub fn providers(&self) -> &Providers {
+        &self.providers
+    }
+
+    /// Where a new object's key comes from: the first matching rule, else the default.
+    pub fn target_for(&self, bucket: &str, key: &str) -> &Target {
         self.rules
             .iter()
             .find(|r| r.bucket == bucket && key.starts_with(&r.prefix))
-            .map_or(&self.default_key, |r| &r.key)
+            .map_or(&self.default, |r| &r.target)
     }
 
     /// A fresh data key for a new object, wrapped under the object's identity.
     pub async fn new_object(&self, bucket: &str, key: &str) -> Result<NewObjectKey, S3Error> {
-        let master = self.master_key_for(bucket, key);
-        let generated = self
-            .provider
-            .generate_data_key(master, &context(bucket, key))
+        let target = self.target_for(bucket, key);
+        let stack = self.providers.get(&target.provider).ok_or_else(|| {
+            S3Error::internal(format!("key provider {:?} is missing", target.provider))
+        })?;
+        let (label, layer) = stack.writer();
+        let generated = layer
+            .generate_data_key(&target.key, &context(bucket, key))
             .await?;
         let mut salt = [0u8; OBJECT_SALT_LEN];
         SystemRandom::new()
@@ -77,15 +122,11 @@ impl KeyService {
             segment_size: self.segment_size,
             object_salt: salt,
             commitment: *content.commitment(),
-            key: key_ref(self.provider.name(), &generated.wrapped),
+            key: key_ref(&label, &generated.wrapped),
         };
-        let content = Arc::new(content);
-        self.cache
-            .insert(cache_key(bucket, key, &header), content.clone())
-            .await;
         Ok(NewObjectKey {
             header,
-            key: content,
+            key: Arc::new(content),
         })
     }
 
@@ -96,27 +137,58 @@ impl KeyService {
         bucket: &str,
         key: &str,
     ) -> Result<Arc<ContentKey>, S3Error> {
-        let id = cache_key(bucket, key, header);
-        if let Some(found) = self.cache.get(&id).await {
-            return Ok(found);
-        }
-        let wrapped = WrappedKey {
-            key_id: header.key.key_id.clone(),
-            version: header.key.key_version,
-            ciphertext: header.key.wrapped.clone(),
-        };
-        let data_key = self
-            .provider
-            .unwrap_key(&wrapped, &context(bucket, key))
+        let layer = self.reader(header)?;
+        let data_key = layer
+            .unwrap_key(&wrapped(header), &context(bucket, key))
             .await?;
         let content = ContentKey::derive_committed(
             data_key.expose(),
             &header.object_salt,
             &header.commitment,
         )?;
-        let content = Arc::new(content);
-        self.cache.insert(id, content.clone()).await;
-        Ok(content)
+        Ok(Arc::new(content))
+    }
+
+    /// The header of `header`'s object re-wrapped under its master key's current version and
+    /// bound to `to` (bucket, key) instead of `from`: for a key rotation (`to == from`) and a
+    /// server-side copy. The data key, and so the stored body, stay the same; the object keeps
+    /// the provider it was written with.
+    pub async fn rewrap_header(
+        &self,
+        header: &Header,
+        from: (&str, &str),
+        to: (&str, &str),
+    ) -> Result<Header, S3Error> {
+        let layer = self.reader(header)?;
+        let moved = layer
+            .rewrap_key(
+                &wrapped(header),
+                &context(from.0, from.1),
+                &context(to.0, to.1),
+            )
+            .await?;
+        Ok(Header {
+            key: key_ref(&header.key.provider, &moved),
+            ..header.clone()
+        })
+    }
+
+    /// The layer that opens `header`'s data key.
+    fn reader(&self, header: &Header) -> Result<Arc<dyn KeyProvider>, S3Error> {
+        let label = &header.key.provider;
+        let (_, layer) = self.providers.reader(label).ok_or_else(|| {
+            tracing::error!(provider = %label, "an object names a key provider not configured");
+            S3Error::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                format!(
+                    "This object's key is held by key provider {label:?}, which this proxy \
+                     does not have configured"
+                ),
+            )
+            .fault(Fault::Internal)
+        })?;
+        Ok(layer)
     }
 }
 
@@ -127,23 +199,20 @@ pub fn context(bucket: &str, key: &str) -> EncryptionContext {
         .with("key", key)
 }
 
-fn key_ref(provider: &str, wrapped: &WrappedKey) -> KeyRef {
-    KeyRef {
-        provider: provider.to_owned(),
-        key_id: wrapped.key_id.clone(),
-        key_version: wrapped.version,
-        wrapped: wrapped.ciphertext.clone(),
+/// The wrapped data key an object header carries.
+pub fn wrapped(header: &Header) -> WrappedKey {
+    WrappedKey {
+        key_id: header.key.key_id.clone(),
+        version: header.key.key_version,
+        ciphertext: header.key.wrapped.clone(),
     }
 }
 
-fn cache_key(bucket: &str, key: &str, header: &Header) -> String {
-    format!("{bucket}\u{0}{key}\u{0}{}", header.encode())
-}
-
-fn clone_rule(r: &KeyRule) -> KeyRule {
-    KeyRule {
-        bucket: r.bucket.clone(),
-        prefix: r.prefix.clone(),
-        key: r.key.clone(),
+fn key_ref(label: &str, wrapped: &WrappedKey) -> KeyRef {
+    KeyRef {
+        provider: label.to_owned(),
+        key_id: wrapped.key_id.clone(),
+        key_version: wrapped.version,
+        wrapped: wrapped.ciphertext.clone(),
     }
 }

@@ -100,7 +100,7 @@ async fn serve_dev(dir: &Path, listen: SocketAddr) -> Result<()> {
 }
 
 async fn run(config: Config) -> Result<()> {
-    let app = App::from_config(&config, Hooks::default())?;
+    let app = App::from_config(&config, Hooks::default()).await?;
     let tls = match &config.server.tls {
         Some(t) => {
             Some(server::tls_acceptor(&t.cert_file, &t.key_file).map_err(anyhow::Error::msg)?)

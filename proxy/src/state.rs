@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cloak_kms::{KeyProvider, Keyring};
 use moka::future::Cache;
 
 use crate::auth::{AuthOptions, SecretKey, StaticCredentials};
@@ -36,14 +35,13 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the state: reads secrets, opens the keyring, prepares the upstream pool.
-    pub fn from_config(config: &Config, hooks: Hooks) -> Result<Arc<Self>, ConfigError> {
+    /// Builds the state: reads secrets, prepares the key providers and the upstream pool.
+    pub async fn from_config(config: &Config, hooks: Hooks) -> Result<Arc<Self>, ConfigError> {
         let upstream_secret = config
             .upstream_secret_source()?
             .read("upstream.secret_access_key")?;
         let upstream = Upstream::new(config, upstream_secret)?;
-        let provider = keyring(config)?;
-        let keys = KeyService::new(provider, &config.keys, config.objects.segment_size);
+        let keys = KeyService::from_config(&config.keys, config.objects.segment_size).await?;
         let mut creds = StaticCredentials::new();
         for (i, c) in config.clients.iter().enumerate() {
             let secret = c
@@ -95,20 +93,4 @@ impl App {
 
 fn facts_key(bucket: &str, key: &str, upstream_etag: &str) -> String {
     format!("{bucket}\u{0}{key}\u{0}{}", upstream_etag.trim_matches('"'))
-}
-
-fn keyring(config: &Config) -> Result<Arc<dyn KeyProvider>, ConfigError> {
-    let path = config
-        .keys
-        .keyring_path
-        .as_ref()
-        .ok_or_else(|| ConfigError::Invalid {
-            field: "keys.keyring_path".into(),
-            reason: "is required".into(),
-        })?;
-    let ring = Keyring::open(path).map_err(|e| ConfigError::Invalid {
-        field: "keys.keyring_path".into(),
-        reason: e.to_string(),
-    })?;
-    Ok(Arc::new(ring))
 }

@@ -5,6 +5,8 @@
 //! on the command line: each secret names a file (`*_file`) or an environment variable (`*_env`)
 //! to read it from. Invalid configuration is refused at start with a message naming the field.
 
+mod keys;
+mod providers;
 mod secret;
 
 use std::net::SocketAddr;
@@ -14,6 +16,11 @@ use std::time::Duration;
 use serde::Deserialize;
 use thiserror::Error;
 
+pub use keys::{KeyRule, KeysConfig, SIMPLE_KEYRING};
+pub use providers::{
+    retry_policy, AwsKmsTable, Binding, KekTable, KeyringTable, ProviderConfig, VaultAuthTable,
+    VaultTable,
+};
 pub use secret::{SecretSource, SecretString};
 
 /// The whole configuration.
@@ -87,37 +94,6 @@ pub struct AuthConfig {
     /// Largest accepted difference between the client's clock and ours, in seconds.
     #[serde(default = "default_skew")]
     pub max_skew_secs: u64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeysConfig {
-    /// "keyring" (local file). Remote providers are configured in their own tables.
-    #[serde(default = "default_provider")]
-    pub provider: String,
-    /// The local keyring file (created at 0600 by `cloak serve --dev` or `cloak keys init`).
-    pub keyring_path: Option<PathBuf>,
-    /// Master key for objects no rule matches.
-    #[serde(default = "default_key")]
-    pub default_key: String,
-    /// Per-dataset master keys: the first rule whose bucket and prefix match wins.
-    #[serde(default)]
-    pub rules: Vec<KeyRule>,
-    /// How long an unwrapped data key may be reused from memory: the revocation delay.
-    #[serde(default = "default_key_ttl")]
-    pub cache_ttl_secs: u64,
-    /// How many unwrapped data keys to keep in memory.
-    #[serde(default = "default_key_capacity")]
-    pub cache_capacity: u64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyRule {
-    pub bucket: String,
-    #[serde(default)]
-    pub prefix: String,
-    pub key: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,12 +178,7 @@ impl Config {
                 "must be a power of two, 4096 to 16777216",
             );
         }
-        if self.keys.provider != "keyring" {
-            return invalid("keys.provider", "must be \"keyring\" in this build");
-        }
-        if self.keys.keyring_path.is_none() {
-            return invalid("keys.keyring_path", "is required for the keyring provider");
-        }
+        self.keys.validate()?;
         if self.objects.list_concurrency == 0 {
             return invalid("objects.list_concurrency", "must be at least 1");
         }
@@ -277,18 +248,6 @@ fn yes() -> bool {
 }
 fn default_skew() -> u64 {
     15 * 60
-}
-fn default_provider() -> String {
-    "keyring".into()
-}
-fn default_key() -> String {
-    "default".into()
-}
-fn default_key_ttl() -> u64 {
-    300
-}
-fn default_key_capacity() -> u64 {
-    10_000
 }
 fn default_segment() -> u32 {
     cloak_envelope::DEFAULT_SEGMENT_SIZE

@@ -94,7 +94,8 @@ impl Cloak {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let addr = listener.local_addr().expect("bound address");
         let config = write_config(dir.path(), addr, &store.endpoint());
-        let app = App::from_config(&config, Hooks::default()).expect("proxy state builds");
+        let app = App::from_config(&config, Hooks::default()).await;
+        let app = app.expect("proxy state builds");
 
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async move {
