@@ -19,6 +19,8 @@ import pytest
 
 # Importable whatever directory pytest is started from.
 sys.path.insert(0, str(Path(__file__).parent))
+# Plain asserts in the harness's checks explain themselves, as in the tests.
+pytest.register_assert_rewrite("harness")
 
 from harness import bao, cloak, procs, report, stores, targets, tls  # noqa: E402
 

@@ -31,7 +31,7 @@ from pathlib import Path
 PASS, FAIL, XFAIL, SKIP = "pass", "FAIL", "xfail", "skip"
 
 # How much of a failure message the table's problem list keeps.
-_MESSAGE_CHARS = 300
+_MESSAGE_CHARS = 400
 
 
 @dataclass
@@ -177,5 +177,9 @@ def _column_order(column: tuple[str, str]) -> tuple[int, str, str]:
 
 def _summary(err: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(err), err)).strip()
-    first = " ".join(text.split())
-    return first[:_MESSAGE_CHARS]
+    flat = " ".join(text.split())
+    if len(flat) <= _MESSAGE_CHARS:
+        return flat
+    # A tool's own complaint is at the end of its stderr, after the command line.
+    head = _MESSAGE_CHARS // 4
+    return f"{flat[:head]} ... {flat[-(_MESSAGE_CHARS - head):]}"
