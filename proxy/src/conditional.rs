@@ -16,24 +16,65 @@ pub enum Verdict {
     Failed,
 }
 
+/// The four condition headers of one kind of request.
+struct Names {
+    if_match: &'static str,
+    if_unmodified_since: &'static str,
+    if_none_match: &'static str,
+    if_modified_since: &'static str,
+}
+
+/// GetObject and HeadObject.
+const READ: Names = Names {
+    if_match: "if-match",
+    if_unmodified_since: "if-unmodified-since",
+    if_none_match: "if-none-match",
+    if_modified_since: "if-modified-since",
+};
+
+/// The source of CopyObject and UploadPartCopy.
+const COPY_SOURCE: Names = Names {
+    if_match: "x-amz-copy-source-if-match",
+    if_unmodified_since: "x-amz-copy-source-if-unmodified-since",
+    if_none_match: "x-amz-copy-source-if-none-match",
+    if_modified_since: "x-amz-copy-source-if-modified-since",
+};
+
 /// Applies RFC 7232's order as S3 does: If-Match, else If-Unmodified-Since, may fail the
 /// request; then If-None-Match, else If-Modified-Since, may answer 304.
 pub fn evaluate(h: &HeaderMap, etag: &str, last_modified: Option<&str>) -> Verdict {
+    evaluate_with(&READ, h, etag, last_modified)
+}
+
+/// The `x-amz-copy-source-if-*` conditions, in the same order. A copy has no 304: where a
+/// read would answer Not Modified, S3 fails the copy with 412.
+pub fn check_copy_source(
+    h: &HeaderMap,
+    etag: &str,
+    last_modified: Option<&str>,
+) -> Result<(), S3Error> {
+    match evaluate_with(&COPY_SOURCE, h, etag, last_modified) {
+        Verdict::Proceed => Ok(()),
+        Verdict::NotModified | Verdict::Failed => Err(precondition_failed()),
+    }
+}
+
+fn evaluate_with(n: &Names, h: &HeaderMap, etag: &str, last_modified: Option<&str>) -> Verdict {
     let modified = last_modified.and_then(|d| httpdate::parse_http_date(d).ok());
-    if let Some(list) = text(h, "if-match") {
+    if let Some(list) = text(h, n.if_match) {
         if !matches_any(list, etag) {
             return Verdict::Failed;
         }
-    } else if let (Some(since), Some(m)) = (date(h, "if-unmodified-since"), modified) {
+    } else if let (Some(since), Some(m)) = (date(h, n.if_unmodified_since), modified) {
         if m > since {
             return Verdict::Failed;
         }
     }
-    if let Some(list) = text(h, "if-none-match") {
+    if let Some(list) = text(h, n.if_none_match) {
         if matches_any(list, etag) {
             return Verdict::NotModified;
         }
-    } else if let (Some(since), Some(m)) = (date(h, "if-modified-since"), modified) {
+    } else if let (Some(since), Some(m)) = (date(h, n.if_modified_since), modified) {
         if m <= since {
             return Verdict::NotModified;
         }
@@ -143,5 +184,24 @@ mod tests {
         // With If-None-Match present, If-Modified-Since is not consulted (RFC 7232 §6).
         let both = h(&[("if-none-match", "\"x\""), ("if-modified-since", after)]);
         assert_eq!(evaluate(&both, e, Some(LM)), Verdict::Proceed);
+    }
+
+    #[test]
+    fn copy_source_conditions_fail_where_a_read_would_answer_304() {
+        let e = "\"abc\"";
+        let before = "Tue, 01 Dec 2026 10:00:00 GMT";
+        let after = "Thu, 03 Dec 2026 10:00:00 GMT";
+        let ok = |pairs: &[(&'static str, &'static str)]| {
+            check_copy_source(&h(pairs), e, Some(LM)).is_ok()
+        };
+        assert!(ok(&[("x-amz-copy-source-if-match", "\"abc\"")]));
+        assert!(!ok(&[("x-amz-copy-source-if-match", "\"x\"")]));
+        assert!(!ok(&[("x-amz-copy-source-if-none-match", "\"abc\"")]));
+        assert!(ok(&[("x-amz-copy-source-if-none-match", "\"x\"")]));
+        assert!(!ok(&[("x-amz-copy-source-if-modified-since", after)]));
+        assert!(ok(&[("x-amz-copy-source-if-modified-since", before)]));
+        assert!(!ok(&[("x-amz-copy-source-if-unmodified-since", before)]));
+        // The read headers do not apply to a copy's source.
+        assert!(ok(&[("if-match", "\"x\"")]));
     }
 }

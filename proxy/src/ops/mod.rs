@@ -2,18 +2,27 @@
 //!
 //! - `forward`: requests that never touch object bodies go upstream unchanged.
 //! - `put`: PutObject, encrypting the body as it streams.
-//! - `read`: GetObject and HeadObject, decrypting ranges.
+//! - `read`: GetObject and HeadObject, decrypting ranges and parts.
+//! - `parts`: an object's plaintext part table, from its trailer.
+//! - `attributes`: GetObjectAttributes, from the trailer.
+//! - `copy`: CopyObject, re-binding the data key instead of re-encrypting; `copy_source` and
+//!   `copy_headers` parse its source and build the upstream copy's headers.
 //! - `list`: listings, rewritten to plaintext sizes and ETags.
 //! - `multipart`: multipart uploads without shared state.
 //! - `headers`: which headers cross the proxy.
 //! - `encrypt_body` / `decrypt_body`: the streaming bodies that seal and open units.
 
+pub mod attributes;
+pub mod copy;
+pub mod copy_headers;
+pub mod copy_source;
 pub mod decrypt_body;
 pub mod encrypt_body;
 pub mod forward;
 pub mod headers;
 pub mod list;
 pub mod multipart;
+pub mod parts;
 pub mod probe;
 pub mod put;
 pub mod read;
@@ -97,8 +106,8 @@ pub async fn dispatch(call: Call) -> Result<Response<ProxyBody>, S3Error> {
         Op::AbortMultipartUpload => multipart::abort::abort(call).await,
         Op::ListParts => multipart::abort::list_parts(call).await,
         Op::ListMultipartUploads => multipart::abort::list_uploads(call).await,
-        Op::CopyObject | Op::GetObjectAttributes | Op::UploadPartCopy => {
-            Err(S3Error::not_implemented("this operation"))
-        }
+        Op::CopyObject => copy::copy_object(call).await,
+        Op::UploadPartCopy => multipart::part_copy::upload_part_copy(call).await,
+        Op::GetObjectAttributes => attributes::get_object_attributes(call).await,
     }
 }

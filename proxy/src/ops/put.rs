@@ -132,6 +132,11 @@ pub fn body_error(e: &(dyn std::error::Error + Send + Sync + 'static)) -> S3Erro
     if let Some(chunked) = e.downcast_ref::<ChunkedError>() {
         return chunked.clone_into_s3();
     }
+    // A body produced inside the proxy (the decrypted source of a part copy) says itself why
+    // it ended.
+    if let Some(own) = e.downcast_ref::<S3Error>() {
+        return own.clone();
+    }
     S3Error::bad_request(
         "IncompleteBody",
         "The request body ended before its declared length",

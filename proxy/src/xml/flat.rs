@@ -140,6 +140,22 @@ impl FlatWriter {
         self
     }
 
+    /// Opens a nested element; [`FlatWriter::close`] ends it.
+    pub(crate) fn open(&mut self, name: &str) -> &mut Self {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+        self
+    }
+
+    /// Ends an element opened with [`FlatWriter::open`].
+    pub(crate) fn close(&mut self, name: &str) -> &mut Self {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+        self
+    }
+
     /// Appends the field when there is a value.
     pub(crate) fn optional(&mut self, name: &str, text: Option<&str>) -> &mut Self {
         if let Some(text) = text {

@@ -18,10 +18,12 @@
 //! - `results`: small result documents: InitiateMultipartUpload, CompleteMultipartUpload,
 //!   CopyObject and UploadPartCopy, and upstream `<Error>` documents.
 //! - `uploads`: ListMultipartUploads with its upload ids replaced.
+//! - `attributes`: the GetObjectAttributes answer.
 //! - `flat`: reading a document whose root holds only simple elements.
 //! - `text`: escaping, URL-encoded keys and ETag forms.
 //! - `error`: what can go wrong, whose fault it is, and its S3 error code.
 
+mod attributes;
 mod complete;
 mod entry;
 mod error;
@@ -46,6 +48,7 @@ mod tests_listing;
 #[cfg(test)]
 mod tests_results;
 
+pub use attributes::{AttributeParts, ObjectAttributes};
 pub use complete::{
     parse_complete_request, write_complete_request, CompletedPart, PartChecksum,
     MAX_COMPLETE_REQUEST_BYTES,

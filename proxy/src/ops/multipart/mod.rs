@@ -5,12 +5,14 @@
 //! - `markers`: zero-byte objects under `.cloak/mpu/` recording each part's sealed MD5 and
 //!   length, and the staged objects for parts that can only be last.
 //! - `create`, `part`, `complete`, `abort`: the operations.
+//! - `part_copy`: UploadPartCopy, re-encrypting a plaintext range of another object.
 
 pub mod abort;
 pub mod complete;
 pub mod create;
 pub mod markers;
 pub mod part;
+pub mod part_copy;
 pub mod upload_id;
 
 use http::StatusCode;

@@ -15,8 +15,9 @@ use super::markers::{self, Marker};
 use super::upload_id::UploadId;
 use super::{MAX_PART, MAX_PART_NUMBER, MIN_PART};
 use crate::body::{self, ProxyBody};
-use crate::checksum::{BodyDigests, Expectations};
+use crate::checksum::{BodyDigests, Digests, Expectations};
 use crate::error::S3Error;
+use crate::hooks::PlaintextInspector;
 use crate::upstream::UpstreamRequest;
 
 pub async fn upload_part(mut call: Call) -> Result<Response<ProxyBody>, S3Error> {
@@ -31,24 +32,54 @@ pub async fn upload_part(mut call: Call) -> Result<Response<ProxyBody>, S3Error>
             "Content-Length is required",
         )
     })?;
-    if len > MAX_PART {
-        return Err(S3Error::bad_request(
-            "EntityTooLarge",
-            "A part may be at most 5 GiB",
-        ));
+    let inspector = call.app.hooks.inspector.start(&call.ctx);
+    let digests = BodyDigests::new(expect);
+    let digests = match store_part(&call, &id, part, plaintext, len, digests, inspector).await? {
+        Stored::Sealed(d) => d,
+        Stored::Refused(resp) => return Ok(resp),
+    };
+
+    let mut resp = Response::new(body::empty());
+    headers::set(resp.headers_mut(), "etag", &digests.etag());
+    if let Some((alg, value)) = &digests.checksum {
+        headers::set(resp.headers_mut(), alg.header_name(), value);
     }
+    Ok(resp)
+}
+
+/// What became of a part sent upstream.
+pub enum Stored {
+    /// Stored and recorded; the digests of its plaintext.
+    Sealed(Digests),
+    /// The store refused it: its answer, to relay.
+    Refused(Response<ProxyBody>),
+}
+
+/// Seals `len` bytes of `plaintext` as part `part` of the upload under the upload's data key,
+/// with a fresh salt, sends it to the store (as an upstream part, or staged when it can only
+/// be the last part) and writes its marker. The request's target is the upload's object.
+pub async fn store_part(
+    call: &Call,
+    id: &UploadId,
+    part: u32,
+    plaintext: ProxyBody,
+    len: u64,
+    digests: BodyDigests,
+    inspector: Option<Box<dyn PlaintextInspector>>,
+) -> Result<Stored, S3Error> {
+    let layout = Layout::new(id.header.segment_size);
+    check_part_len(&layout, len)?;
     let (bucket, key) = (call.bucket().to_owned(), call.key().to_owned());
     let content = call.app.keys.open(&id.header, &bucket, &key).await?;
-    let layout = Layout::new(id.header.segment_size);
-    let staged = len < MIN_PART || part == MAX_PART_NUMBER || len % layout.segment_size() != 0;
+    let staged =
+        len < MIN_PART || part == MAX_PART_NUMBER || !len.is_multiple_of(layout.segment_size());
 
     let sealer = Sealer::new(content.clone(), layout, part, len);
-    let inspector = call.app.hooks.inspector.start(&call.ctx);
     let (sealed, outcome) = EncryptingBody::new(
         plaintext,
         content.clone(),
         sealer,
-        BodyDigests::new(expect),
+        digests,
         inspector,
         Ending::PartOnly,
     );
@@ -77,7 +108,7 @@ pub async fn upload_part(mut call: Call) -> Result<Response<ProxyBody>, S3Error>
         .await
         .map_err(|e| client_fault_first(&outcome, e))?;
     if !upstream.status().is_success() {
-        return Ok(super::super::forward::relay(upstream));
+        return Ok(Stored::Refused(super::super::forward::relay(upstream)));
     }
     let digests = settle(&outcome)?;
     let upstream_etag = markers::bytes_etag(upstream.headers())
@@ -91,19 +122,49 @@ pub async fn upload_part(mut call: Call) -> Result<Response<ProxyBody>, S3Error>
         name: String::new(),
     };
     markers::write(&call.app, &bucket, &folder, &content, &marker).await?;
+    Ok(Stored::Sealed(digests))
+}
 
-    let mut resp = Response::new(body::empty());
-    headers::set(resp.headers_mut(), "etag", &digests.etag());
-    if let Some((alg, value)) = &digests.checksum {
-        headers::set(resp.headers_mut(), alg.header_name(), value);
+/// S3 refuses parts over 5 GiB; Cloak's stored part is larger than the client's by 32 bytes
+/// per segment, so the store would refuse a part a little under 5 GiB too. Both are refused
+/// before any byte moves, saying why.
+fn check_part_len(layout: &Layout, len: u64) -> Result<(), S3Error> {
+    if len > MAX_PART {
+        return Err(S3Error::bad_request(
+            "EntityTooLarge",
+            "A part may be at most 5 GiB",
+        ));
     }
-    Ok(resp)
+    if layout.stored_part_len(len) > MAX_PART {
+        return Err(S3Error::bad_request(
+            "EntityTooLarge",
+            format!(
+                "Cloak stores a part with 32 bytes per {}-byte segment added, and S3 refuses \
+                 stored parts over 5 GiB: the largest part Cloak accepts is {} bytes",
+                layout.segment_size(),
+                largest_part(layout)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The largest plaintext part whose stored form fits S3's 5 GiB part limit.
+fn largest_part(layout: &Layout) -> u64 {
+    let full_units = MAX_PART / layout.unit_len();
+    let rest = MAX_PART - full_units * layout.unit_len();
+    full_units * layout.segment_size()
+        + rest.saturating_sub(layout.unit_len() - layout.segment_size())
 }
 
 pub fn part_number(call: &Call) -> Result<u32, S3Error> {
-    call.target
-        .param("partNumber")
-        .and_then(|p| p.parse::<u32>().ok())
+    parse_part_number(call.target.param("partNumber").unwrap_or_default())
+}
+
+/// A `partNumber` value: an integer in 1..=10000.
+pub fn parse_part_number(raw: &str) -> Result<u32, S3Error> {
+    raw.parse::<u32>()
+        .ok()
         .filter(|p| (1..=MAX_PART_NUMBER).contains(p))
         .ok_or_else(invalid_part_number)
 }
@@ -117,4 +178,23 @@ fn invalid_part_number() -> S3Error {
 
 pub fn enc(s: &str) -> String {
     crate::route::encode_param(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_part_is_the_largest_that_fits_5_gib_stored() {
+        let layout = Layout::new(64 * 1024);
+        let largest = largest_part(&layout);
+        assert!(layout.stored_part_len(largest) <= MAX_PART);
+        assert!(layout.stored_part_len(largest + 1) > MAX_PART);
+        assert!(check_part_len(&layout, largest).is_ok());
+        assert_eq!(
+            check_part_len(&layout, largest + 1).unwrap_err().code,
+            "EntityTooLarge"
+        );
+        assert!(check_part_len(&layout, 0).is_ok());
+    }
 }
