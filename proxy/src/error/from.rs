@@ -31,8 +31,11 @@ impl From<ChecksumError> for S3Error {
     }
 }
 
+/// Fails closed: every key-service failure refuses the request. The client learns which kind
+/// of failure it was; the service's own words (key names, policy text) go to the log only.
 impl From<KeyError> for S3Error {
     fn from(e: KeyError) -> Self {
+        tracing::warn!(error = %e, "key service refused or failed");
         match e {
             KeyError::Denied(_) => S3Error::new(
                 StatusCode::FORBIDDEN,
@@ -48,7 +51,8 @@ impl From<KeyError> for S3Error {
             KeyError::Unavailable(_) => S3Error::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ServiceUnavailable",
-                "The key service is unavailable; Cloak refuses to proceed without it",
+                "The key service is unavailable; Cloak stores and serves nothing without it. \
+                 Retry later",
             ),
             _ => S3Error::new(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -15,6 +15,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::config::http::HttpResponse;
@@ -56,6 +57,8 @@ pub struct Cloak {
     pub store_endpoint: String,
     /// The store's data directory: object `k` of bucket `b` is the file `b/k` under it.
     pub store_dir: PathBuf,
+    /// The proxy's state, for its key-provider metrics.
+    pub app: Arc<App>,
     dir: TempDir,
     store: EmbeddedStore,
     stop: oneshot::Sender<()>,
@@ -85,6 +88,13 @@ pub struct Failure {
 impl Cloak {
     /// Starts a store and a proxy in a fresh directory, and creates [`BUCKET`] through it.
     pub async fn start() -> Self {
+        Self::start_with_keys(|ring| format!("[keys]\nkeyring_path = \"{}\"\n", ring.display()))
+            .await
+    }
+
+    /// [`Cloak::start`] with a `[keys]` section of the test's own, made from the path of a
+    /// keyring (already created, with master key `default`) in the test's directory.
+    pub async fn start_with_keys(keys: impl FnOnce(&Path) -> String) -> Self {
         init_tracing();
         let dir = tempfile::tempdir().expect("temporary directory");
         let store_dir = dir.path().join("store");
@@ -93,9 +103,10 @@ impl Cloak {
 
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let addr = listener.local_addr().expect("bound address");
-        let config = write_config(dir.path(), addr, &store.endpoint());
+        let config = write_config(dir.path(), addr, &store.endpoint(), keys);
         let app = App::from_config(&config, Hooks::default()).await;
         let app = app.expect("proxy state builds");
+        let state = app.clone();
 
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async move {
@@ -106,6 +117,7 @@ impl Cloak {
             endpoint: format!("http://{addr}"),
             store_endpoint: store.endpoint(),
             store_dir,
+            app: state,
             dir,
             store,
             stop,
@@ -197,6 +209,11 @@ impl Cloak {
     pub fn stored(&self, key: &str) -> Vec<u8> {
         let path = self.stored_path(key);
         fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    }
+
+    /// The configuration file the proxy was started with, for `cloak --config`.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("cloak.toml")
     }
 
     /// A path for the test's own files, outside the store's directory.
@@ -306,7 +323,12 @@ pub fn sdk_client(endpoint: &str, access_key: &str, secret: &str) -> aws_sdk_s3:
 
 /// Writes the keyring, the secrets and the configuration file, and loads the configuration
 /// the way `cloak serve --config` does.
-fn write_config(dir: &Path, listen: SocketAddr, store: &str) -> Config {
+fn write_config(
+    dir: &Path,
+    listen: SocketAddr,
+    store: &str,
+    keys: impl FnOnce(&Path) -> String,
+) -> Config {
     let keyring = dir.join("keyring.toml");
     cloak_kms::Keyring::open_or_create(&keyring, "default").expect("the keyring is created");
     let client_secret = write_secret(dir, "client-secret", SECRET_KEY);
@@ -316,11 +338,10 @@ fn write_config(dir: &Path, listen: SocketAddr, store: &str) -> Config {
          [upstream]\nendpoint = \"{store}\"\nregion = \"{REGION}\"\n\
          access_key_id = \"{UPSTREAM_ACCESS_KEY}\"\nsecret_access_key_file = \"{}\"\n\n\
          [[clients]]\naccess_key_id = \"{ACCESS_KEY}\"\nname = \"tests\"\n\
-         secret_key_file = \"{}\"\n\n\
-         [keys]\nkeyring_path = \"{}\"\n",
+         secret_key_file = \"{}\"\n\n{}",
         upstream_secret.display(),
         client_secret.display(),
-        keyring.display(),
+        keys(&keyring),
     );
     let path = dir.join("cloak.toml");
     fs::write(&path, text).expect("write the config");

@@ -1,0 +1,142 @@
+//! Cloak with a real OpenBao dev server as its key provider: objects through Vault Transit,
+//! failing closed when Vault is gone, and rules that pick providers and keys per prefix.
+//!
+//! `bao` comes from `$CLOAK_BAO_BIN`, the repository's `.venv` or `PATH`; without it these
+//! tests fail rather than skip.
+
+mod common;
+mod keysupport;
+
+use aws_sdk_s3::primitives::ByteStream;
+
+use common::{failure, fetch, plaintext, Cloak, BUCKET};
+use keysupport::{stored_at_all, stored_header, vault_keys, Bao};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_go_through_vault_with_a_call_per_kek_not_per_object() {
+    let bao = Bao::with_transit();
+    let cloak = Cloak::start_with_keys(|ring| vault_keys(&bao, ring, "")).await;
+
+    let bodies: Vec<Vec<u8>> = (0..40).map(|i| plaintext(1000 + i * 37)).collect();
+    for (i, body) in bodies.iter().enumerate() {
+        cloak.put(&format!("small/{i:03}"), body).await;
+    }
+    for (i, body) in bodies.iter().enumerate() {
+        assert_eq!(&cloak.get(&format!("small/{i:03}")).await, body);
+    }
+
+    let header = stored_header(&cloak, "small/007").await;
+    assert_eq!(header.key.provider, "kek+bao");
+    assert_eq!(
+        (header.key.key_id.as_str(), header.key.key_version),
+        ("aead", 1)
+    );
+
+    // One KEK for the bucket: Transit is asked once (plus reading the key's shape).
+    let stack = cloak
+        .app
+        .keys
+        .providers()
+        .get("bao")
+        .expect("bao is configured");
+    let calls = stack.metrics().inner_calls();
+    assert!(calls <= 2, "{calls} Transit calls for 40 PUTs and 40 GETs");
+    cloak.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_vault_gone_writes_fail_closed_and_held_keys_still_read() {
+    let mut bao = Bao::with_transit();
+    let cloak = Cloak::start_with_keys(|ring| {
+        // Direct wrapping (no KEK), so that the read below depends on the data-key cache.
+        let table = "[keys.providers.bao.kek]\nenabled = false\n";
+        format!("{}{table}", vault_keys(&bao, ring, ""))
+    })
+    .await;
+    let before = plaintext(5000);
+    cloak.put("before", &before).await;
+    assert_eq!(stored_header(&cloak, "before").await.key.provider, "bao");
+    bao.stop();
+
+    let put = cloak.s3().put_object().bucket(BUCKET).key("during");
+    let err = put
+        .body(ByteStream::from(plaintext(4096)))
+        .send()
+        .await
+        .expect_err("a PUT without the key service must fail");
+    let f = failure(&err);
+    assert_eq!(
+        (f.status, f.code.as_str()),
+        (503, "ServiceUnavailable"),
+        "{f:?}"
+    );
+    assert!(f.message.contains("key service is unavailable"), "{f:?}");
+    assert!(
+        !stored_at_all(&cloak, "during").await,
+        "nothing may be stored"
+    );
+
+    let create = cloak
+        .s3()
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("mpu");
+    let err = create
+        .send()
+        .await
+        .expect_err("no multipart upload without keys");
+    assert_eq!(failure(&err).status, 503);
+
+    // The key of an object written a moment ago is still in memory.
+    assert_eq!(cloak.get("before").await, before);
+    cloak.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_choose_the_provider_and_key_per_prefix_and_reads_follow_the_header() {
+    let bao = Bao::with_transit();
+    let rules = format!(
+        "[[keys.rules]]\nbucket = \"{BUCKET}\"\nprefix = \"derived/\"\nkey = \"derived\"\n\n\
+         [[keys.rules]]\nbucket = \"{BUCKET}\"\nprefix = \"local/\"\nprovider = \"keyring\"\n\
+         key = \"default\"\n"
+    );
+    let cloak = Cloak::start_with_keys(|ring| vault_keys(&bao, ring, &rules)).await;
+    let cases = [
+        ("derived/a", "kek+bao", "derived"),
+        ("local/b", "keyring", "default"),
+        ("elsewhere/c", "kek+bao", "aead"),
+    ];
+    for (key, provider, master) in cases {
+        let body = plaintext(3000 + key.len());
+        cloak.put(key, &body).await;
+        let header = stored_header(&cloak, key).await;
+        assert_eq!(
+            (header.key.provider.as_str(), header.key.key_id.as_str()),
+            (provider, master),
+            "{key}"
+        );
+        assert_eq!(cloak.get(key).await, body, "{key}");
+    }
+
+    // A wrapped key moved onto another object fails to open: the context binds it.
+    let stolen = cloak
+        .store_s3()
+        .head_object()
+        .bucket(BUCKET)
+        .key("derived/a")
+        .send()
+        .await
+        .expect("head at the store");
+    let meta = stolen.metadata().expect("metadata").clone();
+    let copy = cloak.store_s3().copy_object().bucket(BUCKET).key("moved");
+    copy.copy_source(format!("{BUCKET}/derived/a"))
+        .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+        .set_metadata(Some(meta))
+        .send()
+        .await
+        .expect("copy at the store");
+    let out = fetch(cloak.get_object("moved")).await;
+    let f = out.expect_err("a moved wrapped key must not open");
+    assert!(f.status == 500 || f.status == 403, "{f:?}");
+    cloak.stop().await;
+}
