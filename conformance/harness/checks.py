@@ -47,7 +47,9 @@ def assert_ciphertext(target: Target, bucket: str, key: str, plaintext: bytes) -
     got = target.raw().get_object(Bucket=bucket, Key=key)
     stored = got["Body"].read()
 
-    assert "cloak" in got["Metadata"], f"no envelope header in {got['Metadata']}"
+    # rclone's server capitalises metadata names (Cloak); S3 lowercases them.
+    names = {name.lower() for name in got["Metadata"]}
+    assert "cloak" in names, f"no envelope header in {sorted(names)}"
     assert len(stored) == stored_size(len(plaintext)), (
         f"stored {len(stored)} bytes for {len(plaintext)} plaintext bytes, "
         f"expected {stored_size(len(plaintext))}"

@@ -62,6 +62,16 @@ class Tool:
         """Run the tool with extra arguments; raises procs.ToolFailed on failure."""
         return procs.run([*self.argv, *args], env=self.env, timeout=timeout)
 
+    def run_binary(self, *args: str, timeout: float = 120.0) -> bytes:
+        """Run the tool and return its standard output as bytes (`cat` of an object)."""
+        done = subprocess.run(
+            [*self.argv, *args], env=self.env, capture_output=True, timeout=timeout, check=False
+        )
+        if done.returncode != 0:
+            stderr = done.stderr.decode(errors="replace")
+            raise procs.ToolFailed(f"{' '.join(args)}: exited {done.returncode}\n{stderr}")
+        return done.stdout
+
 
 def clean_env(home: Path) -> dict[str, str]:
     """This process's environment without anything that configures an S3 client."""
