@@ -161,8 +161,11 @@ pub fn probe_path(call: &Call) -> String {
 /// Where the received bytes sit in the stored object, and its total length.
 fn extent(status: StatusCode, h: &HeaderMap) -> Result<(u64, u64), S3Error> {
     let bad = || S3Error::upstream("The store sent an unusable Content-Range");
-    if status == StatusCode::PARTIAL_CONTENT {
-        let range = headers::get(h, "content-range").ok_or_else(bad)?;
+    // `rclone serve s3` answers a satisfied range with 200 and a Content-Range: the header,
+    // not the status, says whether the body is the whole object.
+    let range = headers::get(h, "content-range");
+    if status == StatusCode::PARTIAL_CONTENT || range.is_some() {
+        let range = range.ok_or_else(bad)?;
         let spec = range.strip_prefix("bytes ").ok_or_else(bad)?;
         let (span, total) = spec.split_once('/').ok_or_else(bad)?;
         let first = span.split_once('-').ok_or_else(bad)?.0;
@@ -190,4 +193,33 @@ async fn collect(mut body: Incoming, cap: usize) -> Result<Bytes, S3Error> {
         }
     }
     Ok(buf.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn extent_reads_content_range_whatever_the_status() {
+        let ranged = headers(&[
+            ("content-range", "bytes 904-999/1000"),
+            ("content-length", "96"),
+        ]);
+
+        assert_eq!(
+            extent(StatusCode::PARTIAL_CONTENT, &ranged).unwrap(),
+            (904, 1000)
+        );
+        assert_eq!(extent(StatusCode::OK, &ranged).unwrap(), (904, 1000));
+        let whole = headers(&[("content-length", "96")]);
+        assert_eq!(extent(StatusCode::OK, &whole).unwrap(), (0, 96));
+        assert!(extent(StatusCode::PARTIAL_CONTENT, &whole).is_err());
+    }
 }

@@ -76,11 +76,15 @@ pub struct UpstreamError {
 
 impl InitiateResult {
     const ROOT: &'static str = "InitiateMultipartUploadResult";
+    /// The root `rclone serve s3` (gofakes3) writes; the children are S3's.
+    const ROOT_WITHOUT_RESULT: &'static str = "InitiateMultipartUpload";
 
     /// Reads the upstream's result.
     pub fn parse(body: &[u8]) -> Result<Self, UpstreamXmlError> {
         let flat = Flat::parse(body)?;
-        flat.expect_root(Self::ROOT)?;
+        if flat.expect_root(Self::ROOT_WITHOUT_RESULT).is_err() {
+            flat.expect_root(Self::ROOT)?;
+        }
         Ok(Self {
             bucket: flat.require(Self::ROOT, "Bucket")?,
             key: flat.require(Self::ROOT, "Key")?,

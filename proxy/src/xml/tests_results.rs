@@ -273,3 +273,14 @@ fn bad_upload_listings_are_errors() {
         assert!(rewrite_upload_listing(body.as_bytes(), KeyEncoding::None, keep).is_err());
     }
 }
+
+#[test]
+fn initiate_result_from_rclone_has_another_root() {
+    let rclone = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUpload>\
+        <Bucket>b</Bucket><Key>k</Key><UploadId>abc</UploadId></InitiateMultipartUpload>";
+
+    let result = InitiateResult::parse(rclone.as_bytes()).unwrap();
+
+    assert_eq!(result.upload_id, "abc");
+    assert!(InitiateResult::parse(b"<Other><UploadId>x</UploadId></Other>").is_err());
+}
