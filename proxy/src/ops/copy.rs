@@ -18,7 +18,7 @@ use super::copy_source::CopySource;
 use super::forward::relay;
 use super::headers;
 use super::multipart::create::xml_response;
-use super::probe::{probe_object, Probed, Sealed};
+use super::probe::{probe_object, Probed};
 use super::Call;
 use crate::body::{self, ProxyBody};
 use crate::conditional;
@@ -55,7 +55,7 @@ pub async fn copy_object(call: Call) -> Result<Response<ProxyBody>, S3Error> {
     let facts = sealed.facts();
     let modified = headers::get(&source_meta, "last-modified");
     conditional::check_copy_source(&call.parts.headers, &facts.etag, modified)?;
-    check_size(&sealed)?;
+    check_size(sealed.trailer.plaintext_len, sealed.stored_len)?;
 
     let from = (source.bucket.as_str(), source.key.as_str());
     let to = (call.bucket(), call.key());
@@ -93,8 +93,7 @@ pub async fn copy_object(call: Call) -> Result<Response<ProxyBody>, S3Error> {
 /// S3 refuses a CopyObject of more than 5 GiB. The stored object is slightly larger than the
 /// plaintext, so a source just under 5 GiB is refused too, and either way the client is told
 /// to copy with a multipart upload (UploadPartCopy), which Cloak re-encrypts part by part.
-fn check_size(sealed: &Sealed) -> Result<(), S3Error> {
-    let plain = sealed.trailer.plaintext_len;
+fn check_size(plain: u64, stored: u64) -> Result<(), S3Error> {
     if plain > MAX_COPY {
         return Err(S3Error::bad_request(
             "InvalidRequest",
@@ -104,14 +103,13 @@ fn check_size(sealed: &Sealed) -> Result<(), S3Error> {
             ),
         ));
     }
-    if sealed.stored_len > MAX_COPY {
+    if stored > MAX_COPY {
         return Err(S3Error::bad_request(
             "InvalidRequest",
             format!(
-                "The copy source is {plain} bytes, but Cloak stores it as {} bytes, over S3's \
-                 5 GiB limit for a single copy; copy it with a multipart upload \
-                 (UploadPartCopy) instead",
-                sealed.stored_len
+                "The copy source is {plain} bytes, but Cloak stores it as {stored} bytes, over \
+                 S3's 5 GiB limit for a single copy; copy it with a multipart upload \
+                 (UploadPartCopy) instead"
             ),
         ));
     }
@@ -171,5 +169,21 @@ pub fn copy_response_headers(from: &HeaderMap, into: &mut HeaderMap) {
         if let Some(v) = from.get(name) {
             into.insert(name, v.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_over_5_gib_plaintext_or_stored_are_refused_as_s3_does() {
+        assert!(check_size(MAX_COPY - (4 << 20), MAX_COPY - 1).is_ok());
+        let over = check_size(MAX_COPY + 1, MAX_COPY + 3_000_000).unwrap_err();
+        assert_eq!((over.status.as_u16(), over.code), (400, "InvalidRequest"));
+        assert!(over.message.contains("5368709120"));
+        let stored_over = check_size(MAX_COPY, MAX_COPY + 2_621_536).unwrap_err();
+        assert_eq!(stored_over.code, "InvalidRequest");
+        assert!(stored_over.message.contains("UploadPartCopy"));
     }
 }
