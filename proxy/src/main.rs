@@ -1,7 +1,11 @@
-//! The `cloak` command: `cloak serve` runs the proxy; `cloak keys` manages the local keyring.
+//! The `cloak` command: `cloak serve` runs the proxy; `cloak keys` manages master keys and
+//! rotates or shreds them (see `cli`).
+
+mod cli;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -39,30 +43,14 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9090", requires = "dev")]
         listen: SocketAddr,
     },
-    /// Manage master keys in a local keyring file.
+    /// Manage master keys: keyring files, rotation, re-wrapping objects, crypto-shredding.
     Keys {
         #[command(subcommand)]
-        action: KeysAction,
+        action: cli::keys::KeysAction,
     },
 }
 
-#[derive(Subcommand)]
-enum KeysAction {
-    /// Create a keyring file (mode 0600) with one master key.
-    Init {
-        #[arg(long)]
-        keyring: PathBuf,
-        #[arg(long, default_value = "default")]
-        key: String,
-    },
-    /// List master keys and their current versions.
-    List {
-        #[arg(long)]
-        keyring: PathBuf,
-    },
-}
-
-fn main() -> Result<()> {
+fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -71,11 +59,15 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Serve {
             config: Some(path), ..
-        } => runtime.block_on(serve_config(&path)),
+        } => runtime
+            .block_on(serve_config(&path))
+            .map(|_| ExitCode::SUCCESS),
         Command::Serve {
             data_dir, listen, ..
-        } => runtime.block_on(serve_dev(&data_dir, listen)),
-        Command::Keys { action } => keys(action),
+        } => runtime
+            .block_on(serve_dev(&data_dir, listen))
+            .map(|_| ExitCode::SUCCESS),
+        Command::Keys { action } => runtime.block_on(cli::keys::run(action)),
     }
 }
 
@@ -134,22 +126,6 @@ fn print_dev_banner(dev: &DevDir, listen: SocketAddr) {
         ),
     }
     println!("  try: aws --endpoint-url http://{listen} s3 cp FILE s3://{DEV_BUCKET}/");
-}
-
-fn keys(action: KeysAction) -> Result<()> {
-    match action {
-        KeysAction::Init { keyring, key } => {
-            anyhow::ensure!(!keyring.exists(), "{} already exists", keyring.display());
-            cloak_kms::Keyring::open_or_create(&keyring, &key)?;
-            println!("created {} with master key {key}", keyring.display());
-        }
-        KeysAction::List { keyring } => {
-            for (name, version) in cloak_kms::Keyring::open(&keyring)?.list() {
-                println!("{name}\tv{version}");
-            }
-        }
-    }
-    Ok(())
 }
 
 fn init_tracing() {

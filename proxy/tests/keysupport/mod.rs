@@ -84,3 +84,37 @@ pub async fn stored_at_all(cloak: &Cloak, key: &str) -> bool {
         .send();
     head.await.is_ok()
 }
+
+/// What a run of the `cloak` binary printed, and whether it succeeded.
+#[derive(Debug)]
+pub struct Ran {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `cloak` binary built with these tests.
+pub async fn cloak_cli(args: &[&str]) -> Ran {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cloak"))
+        .args(args)
+        .env("CLOAK_LOG", "warn")
+        .output()
+        .await
+        .expect("run the cloak binary");
+    Ran {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `cloak keys ARGS --config <the proxy's config>`, which must succeed.
+pub async fn keys_cli(cloak: &Cloak, args: &[&str]) -> Ran {
+    let config = cloak.config_path();
+    let mut all = vec!["keys"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--config", config.to_str().expect("utf-8 path")]);
+    let ran = cloak_cli(&all).await;
+    assert!(ran.ok, "cloak {all:?} failed: {ran:?}");
+    ran
+}
