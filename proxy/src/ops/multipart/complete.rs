@@ -108,20 +108,30 @@ fn choose(
                     w.part_number
                 ))
             })?;
-        if !last && (m.staged || m.plain_len < MIN_PART) {
+        if !last && m.plain_len < MIN_PART {
             return Err(S3Error::bad_request(
                 "EntityTooSmall",
                 format!(
-                    "Part {} is smaller than 5 MiB and is not the last part",
-                    w.part_number
+                    "Part {} is {} bytes, smaller than the 5 MiB minimum for every part but \
+                     the last",
+                    w.part_number, m.plain_len
                 ),
             ));
         }
-        if !last && m.plain_len % segment != 0 {
+        // A part of 5 MiB or more is staged only when it is not whole segments, which the
+        // check below explains; reporting it as too small would mislead.
+        if !last && !m.plain_len.is_multiple_of(segment) {
             return Err(invalid_part(format!(
                 "Part {} is {} bytes: Cloak needs every part but the last to be a multiple of \
                  {segment} bytes (all common clients' part sizes are)",
                 w.part_number, m.plain_len
+            )));
+        }
+        if !last && m.staged {
+            // Only part 10,000 is staged for its number alone, and nothing can follow it.
+            return Err(invalid_part(format!(
+                "Part {} can only be the last part",
+                w.part_number
             )));
         }
         chosen.push(m.clone());
