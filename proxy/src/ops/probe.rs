@@ -61,22 +61,16 @@ pub async fn probe_object(
     path_and_query: &str,
     suffix: u64,
 ) -> Result<Probed, S3Error> {
-    let mut up = HeaderMap::new();
-    headers::set(
-        &mut up,
-        "range",
-        &format!("bytes=-{}", suffix.max(TRAILER_LEN)),
-    );
-    let req = UpstreamRequest {
-        method: http::Method::GET,
-        path_and_query: path_and_query.to_owned(),
-        headers: up,
-        body: crate::body::empty(),
-    };
-    let resp = app.upstream.call(req).await?;
+    let suffix = suffix.max(TRAILER_LEN);
+    let mut resp = ranged_get(app, path_and_query, &format!("bytes=-{suffix}")).await?;
+    if resp.status() == StatusCode::RANGE_NOT_SATISFIABLE {
+        // S3 serves a suffix longer than the object as the whole object; `rclone serve s3`
+        // answers 416 instead. Asking from byte 0 brings the whole (short) object from either.
+        resp = ranged_get(app, path_and_query, &format!("bytes=0-{}", suffix - 1)).await?;
+    }
     let status = resp.status();
     if status == StatusCode::RANGE_NOT_SATISFIABLE {
-        // Only an empty object has no last byte; Cloak never writes one.
+        // Only an empty object has no first byte; Cloak never writes one.
         return Ok(Probed::Foreign(resp.headers().clone()));
     }
     if !status.is_success() {
@@ -88,7 +82,7 @@ pub async fn probe_object(
     };
     let header = Header::decode(meta)?;
     let (tail_start, stored_len) = extent(status, &parts.headers)?;
-    let tail = collect(body, suffix.max(TRAILER_LEN) as usize).await?;
+    let tail = collect(body, suffix as usize).await?;
     let sealed = open(app, bucket, key, header, tail, tail_start, stored_len).await?;
     Ok(Probed::Sealed(Box::new(sealed), parts.headers))
 }
@@ -156,6 +150,22 @@ pub fn probe_path(call: &Call) -> String {
     } else {
         format!("{}?{}", call.target.upstream_path, keep.join("&"))
     }
+}
+
+async fn ranged_get(
+    app: &App,
+    path_and_query: &str,
+    range: &str,
+) -> Result<Response<Incoming>, S3Error> {
+    let mut up = HeaderMap::new();
+    headers::set(&mut up, "range", range);
+    let req = UpstreamRequest {
+        method: http::Method::GET,
+        path_and_query: path_and_query.to_owned(),
+        headers: up,
+        body: crate::body::empty(),
+    };
+    app.upstream.call(req).await
 }
 
 /// Where the received bytes sit in the stored object, and its total length.
