@@ -6,6 +6,8 @@
 
 #[path = "../../../kms/tests/support/bao.rs"]
 pub mod bao;
+#[path = "../../../kms/tests/support/moto.rs"]
+pub mod moto;
 #[path = "../../../kms/tests/support/process.rs"]
 pub mod process;
 
@@ -15,6 +17,7 @@ use cloak_envelope::Header;
 
 use crate::common::{Cloak, BUCKET};
 pub use bao::Bao;
+pub use moto::Moto;
 
 /// Writes `secret` to a 0600 file named `name` in the test's directory.
 pub fn secret_file(cloak_dir: &Path, name: &str, secret: &str) -> PathBuf {
