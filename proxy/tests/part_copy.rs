@@ -159,3 +159,21 @@ async fn a_tampered_source_unit_fails_the_part_copy() {
     cloak.still_serves().await;
     cloak.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_is_appended_to_by_copying_itself_into_a_new_upload() {
+    // What s3fs does to append: the old object becomes part 1 of an upload of its own key.
+    let cloak = Cloak::start().await;
+    let old = plaintext(5 * MIB);
+    cloak.put("log", &old).await;
+    let upload = mpu::create(&cloak, BUCKET, "log").await;
+    let e1 = copy_part(&cloak, "log", &upload, 1, "log", None).await;
+    let e1 = e1.expect("the object as part 1");
+    let more = b"appended line\n";
+    let e2 = mpu::part(&cloak, "log", &upload, 2, more).await;
+    let etag = mpu::complete(&cloak, "log", &upload, &[(1, e1), (2, e2)]).await;
+    assert_eq!(etag, multipart_etag(&[&old, more]));
+    let got = fetch(cloak.get_object("log")).await.expect("GET").body;
+    assert!(got == [old.as_slice(), more].concat());
+    cloak.stop().await;
+}
