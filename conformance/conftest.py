@@ -159,7 +159,10 @@ def pytest_runtest_makereport(item, call):
 
 def _record(item, result) -> None:
     recorders = item.stash.get(_STEPS, [])
-    xfailed = hasattr(result, "wasxfail")
+    # pytest prefixes the marker's reason with "reason: ".
+    xfail_reason = getattr(result, "wasxfail", None)
+    if xfail_reason is not None:
+        xfail_reason = xfail_reason.removeprefix("reason: ")
     table = item.config.stash[_TABLE]
     if result.failed and not recorders:
         # Failed before any step was made (setup, say): one row for the whole test.
@@ -175,7 +178,7 @@ def _record(item, result) -> None:
                     str(result.longrepr)[:300],
                 )
             )
-        table.add_test(recorder.done, xfailed)
+        table.add_test(recorder.done, xfail_reason)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -189,9 +192,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if problems:
         terminalreporter.write_line("")
         for step in problems:
+            # Expected failures are explained by their reasons above; keep them short.
+            message = step.message if step.outcome == report.FAIL else step.message[:160]
             terminalreporter.write_line(
                 f"{step.outcome}: {step.client} / {step.store} / {step.scheme} / "
-                f"{step.operation}: {step.message}"
+                f"{step.operation}: {message}"
             )
     TABLE_FILE.parent.mkdir(parents=True, exist_ok=True)
     TABLE_FILE.write_text(text)

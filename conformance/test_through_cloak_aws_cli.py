@@ -14,7 +14,7 @@ CLIENT = "aws-cli"
 PART = 8 * MiB
 
 
-@pytest.mark.parametrize("target", target_params(multipart=True), indirect=True)
+@pytest.mark.parametrize("target", target_params(), indirect=True)
 def test_aws_cli(target, steps):
     s = steps(CLIENT)
     aws = clients.aws_cli(target.endpoint)

@@ -20,7 +20,7 @@ PART = 8 * MiB
 TRANSFER = TransferConfig(multipart_threshold=PART, multipart_chunksize=PART, max_concurrency=4)
 
 
-@pytest.mark.parametrize("target", target_params(multipart=True), indirect=True)
+@pytest.mark.parametrize("target", target_params(), indirect=True)
 @pytest.mark.parametrize("checksum", ["when_supported", "when_required"])
 def test_boto3(target, steps, checksum):
     s = steps(f"boto3 {checksum}")

@@ -15,7 +15,7 @@ CHUNK = 8 * MiB
 MULTIPART = ("--s3-upload-cutoff", "8M", "--s3-chunk-size", "8M")
 
 
-@pytest.mark.parametrize("target", target_params(multipart=True), indirect=True)
+@pytest.mark.parametrize("target", target_params(), indirect=True)
 def test_rclone(target, steps):
     s = steps(CLIENT)
     rclone = clients.rclone(target.endpoint)

@@ -16,7 +16,7 @@ CLIENT = "s3fs"
 BLOCK = 5 * MiB
 
 
-@pytest.mark.parametrize("target", target_params(multipart=True), indirect=True)
+@pytest.mark.parametrize("target", target_params(), indirect=True)
 def test_s3fs(target, steps):
     s = steps(CLIENT)
     fs = clients.s3fs_filesystem(target.endpoint)

@@ -18,7 +18,7 @@ PART = 5 * MiB
 PARALLEL = ("--concurrency", "4", "--part-size", "5")
 
 
-@pytest.mark.parametrize("target", target_params(multipart=True), indirect=True)
+@pytest.mark.parametrize("target", target_params(), indirect=True)
 def test_s5cmd(target, steps):
     s = steps(CLIENT)
     s5cmd = clients.s5cmd(target.endpoint)

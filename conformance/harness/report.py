@@ -109,12 +109,16 @@ class Table:
     """Every step of the run, keyed for rendering."""
 
     steps: list[Step] = field(default_factory=list)
+    # Why tests were expected to fail: their xfail reasons, each once.
+    xfail_reasons: list[str] = field(default_factory=list)
 
-    def add_test(self, steps: list[Step], xfailed: bool) -> None:
+    def add_test(self, steps: list[Step], xfail_reason: str | None) -> None:
         for step in steps:
-            if xfailed and step.outcome == FAIL:
+            if xfail_reason is not None and step.outcome == FAIL:
                 step.outcome = XFAIL
             self.steps.append(step)
+        if xfail_reason and xfail_reason not in self.xfail_reasons:
+            self.xfail_reasons.append(xfail_reason)
 
     def columns(self) -> list[tuple[str, str]]:
         return sorted({(s.store, s.scheme) for s in self.steps}, key=_column_order)
@@ -154,6 +158,9 @@ class Table:
             lines.append("| " + " | ".join([client, operation, *cells]) + " |")
         counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
         lines += ["", f"Steps: {counts}."]
+        if self.xfail_reasons:
+            lines += ["", "Expected failures (strict xfail: a fix turns them into failures):", ""]
+            lines += [f"- {reason}" for reason in self.xfail_reasons]
         return "\n".join(lines) + "\n"
 
     def problems(self) -> list[Step]:

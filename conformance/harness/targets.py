@@ -22,23 +22,6 @@ from .stores import Store
 # (store, scheme) pairs, in table order.
 PAIRS = [("moto", "http"), ("moto", "https"), ("rclone", "http"), ("rclone", "https")]
 
-# Cloak bugs found by this suite, keyed by store; see targets() and docs/COMPATIBILITY.md.
-RCLONE_RANGE_200 = (
-    "rclone serve s3 answers a Range GET with 200 (not 206) plus a correct Content-Range; "
-    "Cloak's probe (proxy/src/ops/probe.rs, extent()) then takes Content-Length (96, the "
-    "suffix it asked for) as the stored length, so every HEAD and GET of an object fails "
-    "with 500 InternalError 'stored length disagrees with the trailer' / 'stored length 96 "
-    "is impossible for this format'"
-)
-RCLONE_INITIATE_ROOT = (
-    "rclone serve s3 answers CreateMultipartUpload with root element "
-    "<InitiateMultipartUpload> (S3: <InitiateMultipartUploadResult>); Cloak's "
-    "InitiateResult::parse (proxy/src/xml/results.rs) insists on S3's root name, so every "
-    "multipart upload fails at Create with 502 ServiceUnavailable 'The store's "
-    "InitiateMultipartUpload answer is unreadable' (botocore ignores the root name)"
-)
-
-
 @dataclass
 class Target:
     """One Cloak in front of one store, and a reference bucket in that store."""
@@ -77,17 +60,14 @@ class Target:
         return self.store.raw_client()
 
 
-def target_params(*, reads: bool = True, multipart: bool = False) -> list:
-    """pytest params for the `target` fixture, one per pair, with the known Cloak bugs as
-    strict expected failures. `reads`: the test reads objects back through Cloak (all but
-    write-only tests do); `multipart`: the test makes multipart uploads."""
+def target_params(xfail: dict[str, str] | None = None) -> list:
+    """pytest params for the `target` fixture, one per pair ("moto-http", ...). `xfail`
+    maps a pair's id to the reason it is a known Cloak bug there: a strict expected
+    failure, so that the fix shows up as a failure to remove the mark."""
     params = []
     for store, scheme in PAIRS:
-        reasons = []
-        if store == "rclone" and reads:
-            reasons.append(RCLONE_RANGE_200)
-        if store == "rclone" and multipart:
-            reasons.append(RCLONE_INITIATE_ROOT)
-        marks = [pytest.mark.xfail(strict=True, reason="; ".join(reasons))] if reasons else []
-        params.append(pytest.param((store, scheme), id=f"{store}-{scheme}", marks=marks))
+        pair_id = f"{store}-{scheme}"
+        reason = (xfail or {}).get(pair_id)
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        params.append(pytest.param((store, scheme), id=pair_id, marks=marks))
     return params

