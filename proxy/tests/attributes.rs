@@ -199,11 +199,16 @@ async fn part_one_of_a_single_put_is_the_whole_object() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unequal_parts_report_their_count_only() {
+async fn unequal_parts_are_found_from_their_units() {
     let cloak = Cloak::start().await;
-    // The last part is longer than the first: the trailer records no uniform part length.
-    let whole = plaintext(12 * MIB);
-    let etag = mpu::upload(&cloak, "unequal", &[&whole[..5 * MIB], &whole[5 * MIB..]]).await;
+    // Parts of 5 MiB, 7 MiB and 100 bytes: the trailer records no uniform part length.
+    let whole = plaintext(12 * MIB + 100);
+    let parts = [
+        &whole[..5 * MIB],
+        &whole[5 * MIB..12 * MIB],
+        &whole[12 * MIB..],
+    ];
+    let etag = mpu::upload(&cloak, "unequal", &parts).await;
     let attrs = cloak
         .s3()
         .get_object_attributes()
@@ -214,14 +219,20 @@ async fn unequal_parts_report_their_count_only() {
         .object_attributes(Attr::Etag);
     let out = attrs.send().await.expect("attributes");
     assert_eq!(out.e_tag(), Some(etag.trim_matches('"')));
-    let parts = out.object_parts().expect("ObjectParts");
-    assert_eq!(parts.total_parts_count(), Some(2));
-    assert!(parts.parts().is_empty());
+    let listed = out.object_parts().expect("ObjectParts");
+    assert_eq!(listed.total_parts_count(), Some(3));
+    let sizes: Vec<_> = listed
+        .parts()
+        .iter()
+        .map(|p| (p.part_number(), p.size()))
+        .collect();
+    let expected = [(1, 5 * MIB), (2, 7 * MIB), (3, 100)].map(|(n, len)| (Some(n), sdk_len(len)));
+    assert_eq!(sizes, expected);
 
-    let part = fetch(cloak.get_object("unequal").part_number(1))
-        .await
-        .unwrap_err();
-    assert_eq!((part.status, part.code.as_str()), (501, "NotImplemented"));
+    for (number, part) in (1..).zip(parts) {
+        let got = fetch(cloak.get_object("unequal").part_number(number)).await;
+        assert!(got.expect("a part").body == part, "part {number} differs");
+    }
     assert!(fetch(cloak.get_object("unequal")).await.expect("GET").body == whole);
     cloak.stop().await;
 }

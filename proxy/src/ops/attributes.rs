@@ -4,16 +4,20 @@
 //! - StorageClass is the store's (S3 omits the header for STANDARD; the attribute never is).
 //! - ObjectParts, for a multipart object only, as S3: the part count, and a page of plaintext
 //!   part sizes selected by `x-amz-part-number-marker` and `x-amz-max-parts`. For an object
-//!   whose parts differ in size the trailer records no boundaries, so only the count is given.
+//!   whose parts differ in size the trailer records no boundaries; they are found from unit
+//!   locators (`boundaries`) unless that would read too much, and then only the count is
+//!   given.
 //! - Checksum is never given: Cloak does not record plaintext checksums, and the store's
 //!   describe ciphertext.
 
 use http::Response;
 
+use super::boundaries::first_parts;
 use super::headers;
 use super::multipart::create::xml_response;
-use super::parts::Parts;
-use super::probe::{probe, Probed};
+use super::parts::{page_of, PartSpan, Parts};
+use super::probe::{probe, probe_path, Probed};
+use super::read::ReadFrom;
 use super::Call;
 use crate::body::ProxyBody;
 use crate::error::S3Error;
@@ -48,9 +52,22 @@ pub async fn get_object_attributes(call: Call) -> Result<Response<ProxyBody>, S3
     if asked.checksum {
         tracing::debug!("a Checksum attribute was asked for; Cloak records none to give");
     }
+    let shown_parts = if asked.parts && parts.multipart() {
+        let from = ReadFrom {
+            app: &call.app,
+            path_and_query: probe_path(&call),
+            label: call.target.resource(),
+            inspect: None,
+        };
+        let pin = headers::get(&up, "etag");
+        let spans = first_parts(&from, &sealed, pin, parts.count()).await?;
+        Some(page(&parts, spans.as_deref(), marker, max))
+    } else {
+        None
+    };
     let attrs = ObjectAttributes {
         etag: asked.etag.then(|| facts.etag.trim_matches('"').to_owned()),
-        parts: (asked.parts && parts.multipart()).then(|| page(&parts, marker, max)),
+        parts: shown_parts,
         storage_class: asked.storage_class.then(|| {
             headers::get(&up, "x-amz-storage-class")
                 .unwrap_or("STANDARD")
@@ -67,8 +84,9 @@ pub async fn get_object_attributes(call: Call) -> Result<Response<ProxyBody>, S3
     Ok(resp)
 }
 
-fn page(parts: &Parts, marker: u32, max: u32) -> AttributeParts {
-    let (spans, truncated) = parts.page(marker, max);
+/// A page of `spans`; with no spans (boundaries too costly to find), the count alone.
+fn page(parts: &Parts, spans: Option<&[PartSpan]>, marker: u32, max: u32) -> AttributeParts {
+    let (spans, truncated) = page_of(spans.unwrap_or_default(), marker, max);
     AttributeParts {
         parts_count: parts.count(),
         part_number_marker: marker,

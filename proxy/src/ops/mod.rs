@@ -3,7 +3,8 @@
 //! - `forward`: requests that never touch object bodies go upstream unchanged.
 //! - `put`: PutObject, encrypting the body as it streams.
 //! - `read`: GetObject and HeadObject, decrypting ranges and parts.
-//! - `parts`: an object's plaintext part table, from its trailer.
+//! - `parts`: an object's plaintext part table, from its trailer; `boundaries` finds it from
+//!   authenticated unit locators when the parts differ in size.
 //! - `attributes`: GetObjectAttributes, from the trailer.
 //! - `copy`: CopyObject, re-binding the data key instead of re-encrypting; `copy_source` and
 //!   `copy_headers` parse its source and build the upstream copy's headers.
@@ -13,6 +14,7 @@
 //! - `encrypt_body` / `decrypt_body`: the streaming bodies that seal and open units.
 
 pub mod attributes;
+pub mod boundaries;
 pub mod copy;
 pub mod copy_headers;
 pub mod copy_source;

@@ -4,8 +4,7 @@
 //! part number and, when every non-final part has the same length and the numbers are
 //! consecutive (every mainstream client), that length: then each part's plaintext span is
 //! arithmetic. For the rare object with unequal parts the trailer does not say where parts
-//! end, so only the count is known; finding the boundaries would mean reading every unit's
-//! locator, which Cloak does not do for a metadata request.
+//! end, so only the count is known here; `boundaries` finds them from unit locators.
 
 use cloak_envelope::{ObjectKind, Trailer};
 
@@ -83,13 +82,20 @@ impl Parts {
     /// The known parts whose numbers are above `marker`, at most `max` of them, and whether
     /// more follow.
     pub fn page(&self, marker: u32, max: u32) -> (Vec<PartSpan>, bool) {
-        let spans: Vec<PartSpan> = (1..=self.count)
-            .filter_map(|i| self.nth(i))
-            .filter(|p| p.number > marker)
-            .collect();
-        let truncated = spans.len() > max as usize;
-        (spans.into_iter().take(max as usize).collect(), truncated)
+        let spans: Vec<PartSpan> = (1..=self.count).filter_map(|i| self.nth(i)).collect();
+        page_of(&spans, marker, max)
     }
+}
+
+/// The spans numbered above `marker`, at most `max` of them, and whether more follow.
+pub fn page_of(spans: &[PartSpan], marker: u32, max: u32) -> (Vec<PartSpan>, bool) {
+    let after: Vec<PartSpan> = spans
+        .iter()
+        .copied()
+        .filter(|p| p.number > marker)
+        .collect();
+    let truncated = after.len() > max as usize;
+    (after.into_iter().take(max as usize).collect(), truncated)
 }
 
 #[cfg(test)]

@@ -72,7 +72,14 @@ pub async fn get_object(call: Call, head: bool) -> Result<Response<ProxyBody>, S
     }
 
     let total = facts.plain_len;
-    let want = wanted(&call, &sealed, total)?;
+    let from = ReadFrom {
+        app: &call.app,
+        path_and_query: probe_path(&call),
+        label: call.target.resource(),
+        inspect: Some(&call.ctx),
+    };
+    let upstream_etag = headers::get(&up_headers, "etag").map(str::to_owned);
+    let want = wanted(&call, &from, &sealed, upstream_etag.as_deref()).await?;
     let mut resp = Response::new(body::empty());
     headers::object_response_headers(&up_headers, resp.headers_mut());
     describe(resp.headers_mut(), &facts.etag, &want, total);
@@ -89,19 +96,18 @@ pub async fn get_object(call: Call, head: bool) -> Result<Response<ProxyBody>, S
     } else {
         sealed.layout.plan_all(sealed.stored_len)?
     };
-    let from = ReadFrom {
-        app: &call.app,
-        path_and_query: probe_path(&call),
-        label: call.target.resource(),
-        inspect: Some(&call.ctx),
-    };
-    let upstream_etag = headers::get(&up_headers, "etag").map(str::to_owned);
     *resp.body_mut() = stream_units(&from, &sealed, &plan, upstream_etag).await?;
     Ok(resp)
 }
 
 /// The plaintext a read asks for: a `Range`, a `partNumber`, or the whole object.
-fn wanted(call: &Call, sealed: &Sealed, total: u64) -> Result<Want, S3Error> {
+async fn wanted(
+    call: &Call,
+    from: &ReadFrom<'_>,
+    sealed: &Sealed,
+    pin: Option<&str>,
+) -> Result<Want, S3Error> {
+    let total = sealed.trailer.plaintext_len;
     let range = headers::get(&call.parts.headers, "range");
     let Some(number) = call.target.param("partNumber") else {
         let (first, last, partial) = match range.map(|r| resolve_range(r, total)) {
@@ -129,10 +135,11 @@ fn wanted(call: &Call, sealed: &Sealed, total: u64) -> Result<Want, S3Error> {
             "The requested partnumber is not satisfiable",
         ));
     }
-    let span = parts.nth(ordinal).ok_or_else(|| {
+    let spans = super::boundaries::first_parts(from, sealed, pin, ordinal).await?;
+    let span = spans.and_then(|s| s.last().copied()).ok_or_else(|| {
         S3Error::not_implemented(
-            "A partNumber read of a multipart object whose parts differ in size (its trailer \
-             records no part boundaries; use a Range instead)",
+            "A partNumber read this far into a multipart object whose parts differ in size \
+             (finding its part boundaries would read too much of it; use a Range instead)",
         )
     })?;
     Ok(Want {
@@ -174,7 +181,7 @@ pub async fn stream_units(
 }
 
 /// Fetches stored bytes `first..=last`, pinned to the probed version by its upstream ETag.
-async fn fetch(
+pub(super) async fn fetch(
     from: &ReadFrom<'_>,
     first: u64,
     last: u64,
