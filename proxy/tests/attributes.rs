@@ -236,3 +236,46 @@ async fn unequal_parts_are_found_from_their_units() {
     assert!(fetch(cloak.get_object("unequal")).await.expect("GET").body == whole);
     cloak.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_unit_at_a_part_boundary_is_not_believed() {
+    use std::os::unix::fs::FileExt as _;
+    let cloak = Cloak::start().await;
+    let whole = plaintext(12 * MIB);
+    mpu::upload(&cloak, "unequal", &[&whole[..5 * MIB], &whole[5 * MIB..]]).await;
+    // Unit 79 is part 1's last: the boundary search must open it.
+    let mut options = std::fs::OpenOptions::new();
+    let file = options
+        .read(true)
+        .write(true)
+        .open(cloak.stored_path("unequal"));
+    let file = file.expect("open the stored object");
+    let at = 79 * (common::SEGMENT as u64 + 32) + 40;
+    let mut byte = [0u8];
+    file.read_exact_at(&mut byte, at).expect("read a byte");
+    file.write_all_at(&[byte[0] ^ 1], at).expect("flip a bit");
+
+    let attrs = cloak
+        .s3()
+        .get_object_attributes()
+        .bucket(BUCKET)
+        .key("unequal");
+    let err = attrs
+        .object_attributes(Attr::ObjectParts)
+        .send()
+        .await
+        .unwrap_err();
+    let f = failure(&err);
+    assert_eq!((f.status, f.code.as_str()), (500, "InternalError"), "{f:?}");
+    let size = cloak
+        .s3()
+        .get_object_attributes()
+        .bucket(BUCKET)
+        .key("unequal");
+    let size = size.object_attributes(Attr::ObjectSize).send().await;
+    assert_eq!(
+        size.expect("ObjectSize needs no unit").object_size(),
+        sdk_len(12 * MIB)
+    );
+    cloak.stop().await;
+}
