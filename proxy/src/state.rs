@@ -75,10 +75,14 @@ impl App {
 
     /// Records what a stored version is in plaintext terms (its ETag and size), so listings
     /// and later reads need not look again.
+    ///
+    /// Facts are keyed by the store's ETag, which changes whenever the stored bytes do. A store
+    /// that lists no ETags (`rclone serve s3` without hashing) gives nothing to key on, so
+    /// nothing is remembered for it: a stale size or ETag is never served.
     pub async fn remember(&self, bucket: &str, key: &str, upstream_etag: &str, facts: ObjectFacts) {
-        self.facts
-            .insert(facts_key(bucket, key, upstream_etag), facts)
-            .await;
+        if let Some(id) = facts_key(bucket, key, upstream_etag) {
+            self.facts.insert(id, facts).await;
+        }
     }
 
     pub async fn recall(
@@ -87,10 +91,28 @@ impl App {
         key: &str,
         upstream_etag: &str,
     ) -> Option<ObjectFacts> {
-        self.facts.get(&facts_key(bucket, key, upstream_etag)).await
+        self.facts
+            .get(&facts_key(bucket, key, upstream_etag)?)
+            .await
     }
 }
 
-fn facts_key(bucket: &str, key: &str, upstream_etag: &str) -> String {
-    format!("{bucket}\u{0}{key}\u{0}{}", upstream_etag.trim_matches('"'))
+fn facts_key(bucket: &str, key: &str, upstream_etag: &str) -> Option<String> {
+    let etag = upstream_etag.trim_matches('"');
+    (!etag.is_empty()).then(|| format!("{bucket}\u{0}{key}\u{0}{etag}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::facts_key;
+
+    #[test]
+    fn facts_need_a_store_etag_to_key_on() {
+        assert_eq!(
+            facts_key("b", "k", "\"abc\"").as_deref(),
+            Some("b\u{0}k\u{0}abc")
+        );
+        assert_eq!(facts_key("b", "k", "\"\""), None);
+        assert_eq!(facts_key("b", "k", ""), None);
+    }
 }
