@@ -1,5 +1,5 @@
 """gsutil in S3 mode (its vendored boto2, SigV4, path-style) through Cloak: cp up and
-down, ls -l and ls -L.
+down, cat -r ranges, ls -l and ls -L.
 
 boto2 takes the region from the host name (wire notes §9.1), so requests name
 s3.us-east-1.cloak.test and reach Cloak through boto's proxy setting: over HTTP Cloak
@@ -51,6 +51,16 @@ def _run(s, target, gsutil, bucket, data, work, url):
     def _():
         gsutil.run("cp", url, str(work / "down.bin"))
         assert (work / "down.bin").read_bytes() == data
+
+    @s("cat -r (ranges)", needs=["cp up"])
+    def _():
+        for spec, first, last in [
+            ("65530-131080", 65_530, 131_080),
+            (f"{len(data) - 70_000}-", len(data) - 70_000, len(data) - 1),
+            ("-65537", len(data) - 65_537, len(data) - 1),
+        ]:
+            got = gsutil.run_binary("cat", "-r", spec, url)
+            assert got == data[first : last + 1], spec
 
     @s("ls -l (size)", needs=["cp up"])
     def _():

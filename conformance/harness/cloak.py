@@ -6,11 +6,15 @@ names through `*_file` fields, never on the command line) and the TOML config. W
 `tls`, Cloak serves HTTPS with the harness's test certificate; when the store itself
 serves HTTPS, its CA bundle becomes `upstream.ca_file`.
 
+start_cloak() returns once Cloak answers an HTTP request (over TLS when it serves TLS).
 Cloak's stderr (its tracing log) stays in the scratch directory; log_tail() gives the
 end of it for failure messages.
 """
 
 import secrets
+import ssl
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,8 +106,13 @@ def start_cloak(
         )
         return [str(binary), "serve", "--config", str(config_path)]
 
-    proc = procs.start_listening(f"cloak-{store.kind}", argv, env=env, cwd=home)
     scheme = "https" if tls else "http"
+
+    # Any S3 answer (an anonymous GET / is refused with 403) means Cloak is serving.
+    def ready(port: int) -> bool:
+        return _answers(f"{scheme}://{LOOPBACK}:{port}/", tls.ca_bundle if tls else None)
+
+    proc = procs.start_listening(f"cloak-{store.kind}", argv, env=env, cwd=home, ready=ready)
     endpoint = Endpoint(
         url=f"{scheme}://{LOOPBACK}:{proc.port}",
         access_key=access_key,
@@ -159,6 +168,17 @@ def _config_text(
         "",
     ]
     return "\n".join(lines)
+
+
+def _answers(url: str, ca_bundle: Path | None) -> bool:
+    context = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
+    try:
+        with urllib.request.urlopen(url, timeout=2.0, context=context):
+            return True
+    except urllib.error.HTTPError as err:
+        return err.headers.get("x-amz-request-id") is not None
+    except OSError:
+        return False
 
 
 def _private_file(path: Path, text: str) -> Path:
