@@ -177,3 +177,43 @@ async fn an_object_is_appended_to_by_copying_itself_into_a_new_upload() {
     assert!(got == [old.as_slice(), more].concat());
     cloak.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_sources_are_refused_unless_passed_through_and_then_encrypted() {
+    let passthrough = |ring: &std::path::Path| {
+        format!(
+            "[keys]\nkeyring_path = \"{}\"\n\n[objects]\nforeign = \"passthrough\"\n",
+            ring.display()
+        )
+    };
+    let cloak = Cloak::start_with_keys(passthrough).await;
+    // Written straight into the store: not Cloak's.
+    let old = plaintext(200_000);
+    let put = cloak.store_s3().put_object().bucket(BUCKET).key("legacy");
+    let put = put.body(aws_sdk_s3::primitives::ByteStream::from(old.clone()));
+    put.send().await.expect("PUT at the store");
+
+    let upload = mpu::create(&cloak, BUCKET, "encrypted").await;
+    let range = Some("bytes=1000-150999".to_owned());
+    let e1 = copy_part(&cloak, "encrypted", &upload, 1, "legacy", range).await;
+    let e1 = e1.expect("a part from a foreign source");
+    assert_eq!(e1, md5_etag(&old[1000..151_000]));
+    mpu::complete(&cloak, "encrypted", &upload, &[(1, e1)]).await;
+    let got = fetch(cloak.get_object("encrypted"))
+        .await
+        .expect("GET")
+        .body;
+    assert!(got == old[1000..151_000]);
+    assert_eq!(shared_window(&got, &cloak.stored("encrypted")), None);
+    cloak.stop().await;
+
+    let strict = Cloak::start().await;
+    let put = strict.store_s3().put_object().bucket(BUCKET).key("legacy");
+    let put = put.body(aws_sdk_s3::primitives::ByteStream::from(old.clone()));
+    put.send().await.expect("PUT at the store");
+    let upload = mpu::create(&strict, BUCKET, "encrypted").await;
+    let f = copy_part(&strict, "encrypted", &upload, 1, "legacy", None).await;
+    let f = f.unwrap_err();
+    assert_eq!((f.status, f.code.as_str()), (403, "InvalidObjectState"));
+    strict.stop().await;
+}

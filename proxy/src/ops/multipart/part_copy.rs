@@ -7,6 +7,10 @@
 //! plaintext, and streams that plaintext into the same sealing path as UploadPart. Memory
 //! stays at a few segments whatever the part's size. The answer's ETag is the MD5 of the
 //! part's plaintext, the ETag the client lists for it in CompleteMultipartUpload.
+//!
+//! A source not written through Cloak is refused, unless `objects.foreign = passthrough`:
+//! then its stored bytes are its plaintext, and they are sealed like any other part (a way to
+//! bring an object larger than 5 GiB under encryption).
 
 use cloak_envelope::layout::Layout;
 use http::{HeaderMap, Response, StatusCode};
@@ -17,13 +21,14 @@ use super::super::copy_source::{copy_range, CopySource};
 use super::super::forward::relay;
 use super::super::headers;
 use super::super::probe::{probe_object, Probed, Sealed};
-use super::super::read::{stream_units, ReadFrom};
+use super::super::read::{fetch, stream_units, ReadFrom};
 use super::super::Call;
 use super::create::xml_response;
 use super::part::{part_number, store_part, Stored};
 use super::upload_id::UploadId;
 use crate::body::{self, BoxError, ProxyBody};
 use crate::checksum::{BodyDigests, Expectations};
+use crate::config::ForeignPolicy;
 use crate::error::{Fault, S3Error};
 use crate::xml::{CopyResult, CopyResultKind};
 
@@ -35,30 +40,16 @@ pub async fn upload_part_copy(call: Call) -> Result<Response<ProxyBody>, S3Error
     let part = part_number(&call)?;
     let source = CopySource::from_call(&call)?;
     source.authorize(&call)?;
-    let path = source.upstream_path();
-    let probed = probe_object(&call.app, &source.bucket, &source.key, &path, TRAILER_PROBE);
-    let (sealed, source_meta) = match probed.await? {
-        Probed::Sealed(s, h) => (s, h),
-        Probed::Failed(resp) => return Ok(relay(resp)),
-        Probed::Foreign(_) => return Err(foreign_source()),
-    };
-    let facts = sealed.facts();
-    let modified = headers::get(&source_meta, "last-modified");
-    crate::conditional::check_copy_source(&call.parts.headers, &facts.etag, modified)?;
-
-    let range = headers::get(&call.parts.headers, "x-amz-copy-source-range");
-    let (first, len) = match range {
-        Some(r) => copy_range(r, facts.plain_len).map(|(a, b)| (a, b - a + 1))?,
-        None => (0, facts.plain_len),
-    };
     let from = ReadFrom {
         app: &call.app,
-        path_and_query: path,
+        path_and_query: source.upstream_path(),
         label: source.resource(),
         inspect: None,
     };
-    let pin = headers::get(&source_meta, "etag").map(str::to_owned);
-    let plaintext = source_plaintext(&from, &sealed, first, len, pin).await?;
+    let (plaintext, len, source_meta) = match read_source(&call, &source, &from).await? {
+        Ok(read) => read,
+        Err(refused) => return Ok(refused),
+    };
 
     let inspector = call.app.hooks.inspector.start(&call.ctx);
     let digests = BodyDigests::new(Expectations::default());
@@ -79,6 +70,52 @@ pub async fn upload_part_copy(call: Call) -> Result<Response<ProxyBody>, S3Error
     }
     copy_response_headers(&shown, resp.headers_mut());
     Ok(resp)
+}
+
+/// A copy source as the probe found it.
+enum View {
+    Sealed(Box<Sealed>),
+    /// Not written through Cloak, read as stored (only with `objects.foreign = passthrough`);
+    /// its size.
+    Foreign(u64),
+}
+
+/// Probes the source, checks the client's conditions on it, and opens the plaintext of the
+/// requested range: its body, its length and the source's headers. The store's refusal (no
+/// such key, ...) comes back to relay.
+async fn read_source(
+    call: &Call,
+    source: &CopySource,
+    from: &ReadFrom<'_>,
+) -> Result<Result<(ProxyBody, u64, HeaderMap), Response<ProxyBody>>, S3Error> {
+    let (bucket, key, path) = (&source.bucket, &source.key, &from.path_and_query);
+    let probed = probe_object(&call.app, bucket, key, path, TRAILER_PROBE).await?;
+    let passthrough = call.app.foreign == ForeignPolicy::Passthrough;
+    let (view, meta) = match probed {
+        Probed::Sealed(s, h) => (View::Sealed(s), h),
+        Probed::Foreign(h) if passthrough => (View::Foreign(stored_size(&h)?), h),
+        Probed::Foreign(_) => return Err(foreign_source()),
+        Probed::Failed(resp) => return Ok(Err(relay(resp))),
+    };
+    let pin = headers::get(&meta, "etag").map(str::to_owned);
+    let (etag, size) = match &view {
+        View::Sealed(s) => (s.facts().etag, s.trailer.plaintext_len),
+        // A foreign object's store ETag is already about its plaintext.
+        View::Foreign(size) => (pin.clone().unwrap_or_default(), *size),
+    };
+    let modified = headers::get(&meta, "last-modified");
+    crate::conditional::check_copy_source(&call.parts.headers, &etag, modified)?;
+
+    let range = headers::get(&call.parts.headers, "x-amz-copy-source-range");
+    let (first, len) = match range {
+        Some(r) => copy_range(r, size).map(|(a, b)| (a, b - a + 1))?,
+        None => (0, size),
+    };
+    let body = match &view {
+        View::Sealed(sealed) => source_plaintext(from, sealed, first, len, pin).await?,
+        View::Foreign(_) => foreign_plaintext(from, first, len, pin).await?,
+    };
+    Ok(Ok((body, len, meta)))
 }
 
 /// The source's plaintext bytes `first..first + len`, decrypted and checked as they stream.
@@ -104,6 +141,32 @@ async fn source_plaintext(
     })))
 }
 
+/// A foreign source's bytes `first..first + len`, as stored.
+async fn foreign_plaintext(
+    from: &ReadFrom<'_>,
+    first: u64,
+    len: u64,
+    pin: Option<String>,
+) -> Result<ProxyBody, S3Error> {
+    if len == 0 {
+        return Ok(body::empty());
+    }
+    let stored = fetch(from, first, first + len - 1, pin).await?;
+    Ok(body::boxed(
+        stored.map_err(|_| -> BoxError { Box::new(source_failed()) }),
+    ))
+}
+
+/// The total size in a probe's answer: `Content-Range: bytes a-b/N` or `bytes */N` (an empty
+/// object), else the Content-Length of a whole-object answer.
+fn stored_size(h: &HeaderMap) -> Result<u64, S3Error> {
+    let total = match headers::get(h, "content-range") {
+        Some(range) => range.rsplit_once('/').and_then(|(_, n)| n.parse().ok()),
+        None => headers::get(h, "content-length").and_then(|v| v.parse().ok()),
+    };
+    total.ok_or_else(|| S3Error::upstream("The store did not say how large the copy source is"))
+}
+
 fn source_failed() -> S3Error {
     S3Error::new(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -118,8 +181,8 @@ fn foreign_source() -> S3Error {
     S3Error::new(
         StatusCode::FORBIDDEN,
         "InvalidObjectState",
-        "The copy source was not written through Cloak (it has no envelope header); \
-         UploadPartCopy accepts only Cloak objects as sources",
+        "The copy source was not written through Cloak (it has no envelope header), so it is \
+         refused. Set objects.foreign = \"passthrough\" to copy such objects as stored.",
     )
 }
 
