@@ -36,15 +36,7 @@ pub async fn copy_object(call: Call) -> Result<Response<ProxyBody>, S3Error> {
     let source = CopySource::from_call(&call)?;
     source.authorize(&call)?;
     let directive = Directive::of(&call.parts.headers)?;
-    let itself = source.is(call.bucket(), call.key()) && source.version_id.is_none();
-    if itself && copy_headers::changes_nothing(&call.parts.headers, directive) {
-        return Err(S3Error::bad_request(
-            "InvalidRequest",
-            "This copy request is illegal because it is trying to copy an object to itself \
-             without changing the object's metadata, storage class, website redirect location \
-             or encryption attributes.",
-        ));
-    }
+    refuse_pointless_self_copy(&call, &source, directive)?;
     let path = source.upstream_path();
     let probed = probe_object(&call.app, &source.bucket, &source.key, &path, TRAILER_PROBE);
     let (sealed, source_meta) = match probed.await? {
@@ -59,22 +51,49 @@ pub async fn copy_object(call: Call) -> Result<Response<ProxyBody>, S3Error> {
 
     let from = (source.bucket.as_str(), source.key.as_str());
     let to = (call.bucket(), call.key());
-    let rebound = call
-        .app
-        .keys
-        .rewrap_header(&sealed.header, from, to)
-        .await?;
+    let keys = &call.app.keys;
+    let rebound = keys.rewrap_header(&sealed.header, from, to).await?;
     let plan = CopyPlan {
         source: &source,
         source_etag: headers::get(&source_meta, "etag"),
         envelope: rebound.encode(),
         directive,
     };
-    let up = copy_headers::upstream_headers(&call.parts.headers, &source_meta, &plan);
+    let resp = copy_upstream(&call, &source_meta, &plan).await?;
+    if !resp.status().is_success() {
+        return Ok(relay(resp));
+    }
+    answer(&call, resp, facts).await
+}
+
+/// S3 refuses a copy onto the source itself that changes nothing.
+fn refuse_pointless_self_copy(
+    call: &Call,
+    source: &CopySource,
+    directive: Directive,
+) -> Result<(), S3Error> {
+    let itself = source.is(call.bucket(), call.key()) && source.version_id.is_none();
+    if itself && copy_headers::changes_nothing(&call.parts.headers, directive) {
+        return Err(S3Error::bad_request(
+            "InvalidRequest",
+            "This copy request is illegal because it is trying to copy an object to itself \
+             without changing the object's metadata, storage class, website redirect location \
+             or encryption attributes.",
+        ));
+    }
+    Ok(())
+}
+
+/// The store's CopyObject, pinned to the probed source version.
+async fn copy_upstream(
+    call: &Call,
+    source_meta: &HeaderMap,
+    plan: &CopyPlan<'_>,
+) -> Result<Response<hyper::body::Incoming>, S3Error> {
     let req = UpstreamRequest {
         method: http::Method::PUT,
         path_and_query: call.target.upstream_path.clone(),
-        headers: up,
+        headers: copy_headers::upstream_headers(&call.parts.headers, source_meta, plan),
         body: body::empty(),
     };
     let resp = call.app.upstream.call(req).await?;
@@ -84,10 +103,7 @@ pub async fn copy_object(call: Call) -> Result<Response<ProxyBody>, S3Error> {
             "The copy source changed while it was being copied; retry",
         ));
     }
-    if !resp.status().is_success() {
-        return Ok(relay(resp));
-    }
-    answer(&call, resp, facts).await
+    Ok(resp)
 }
 
 /// S3 refuses a CopyObject of more than 5 GiB. The stored object is slightly larger than the
