@@ -8,78 +8,20 @@ mod moto;
 #[allow(dead_code)]
 #[path = "../../kms/tests/support/process.rs"]
 mod process;
-
-use std::path::Path;
+mod standalone;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, ObjectAttributes,
     VersioningConfiguration,
 };
-use cloak_proxy::config::Config;
 use cloak_proxy::hooks::Hooks;
-use cloak_proxy::state::App;
 use md5::{Digest as _, Md5};
-use tokio::net::TcpListener;
 
 use moto::Moto;
+use standalone::{client, start, Store};
 
 const BUCKET: &str = "versions";
-const ACCESS_KEY: &str = "CLOAKTESTCLIENT";
-const SECRET_KEY: &str = "cloak-test-client-secret-0123456789abcdef";
-
-/// Cloak in front of `store`, configured in `dir`; its endpoint.
-async fn start_cloak(dir: &Path, store: &str) -> String {
-    let keyring = dir.join("keyring.toml");
-    cloak_kms::Keyring::open_or_create(&keyring, "default").expect("keyring");
-    let secret = |name: &str, value: &str| {
-        use std::os::unix::fs::PermissionsExt as _;
-        let path = dir.join(name);
-        std::fs::write(&path, value).expect("write a secret");
-        let mode = std::fs::Permissions::from_mode(0o600);
-        std::fs::set_permissions(&path, mode).expect("secret mode");
-        path
-    };
-    let client = secret("client-secret", SECRET_KEY);
-    let upstream = secret("upstream-secret", "moto-accepts-any-secret");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let text = format!(
-        "[server]\nlisten = \"{addr}\"\n\n[upstream]\nendpoint = \"{store}\"\n\
-         region = \"us-east-1\"\naccess_key_id = \"testing\"\n\
-         secret_access_key_file = \"{}\"\n\n[[clients]]\naccess_key_id = \"{ACCESS_KEY}\"\n\
-         name = \"tests\"\nsecret_key_file = \"{}\"\n\n[keys]\nkeyring_path = \"{}\"\n",
-        upstream.display(),
-        client.display(),
-        keyring.display()
-    );
-    let path = dir.join("cloak.toml");
-    std::fs::write(&path, text).expect("config");
-    let config = Config::load(&path).expect("valid config");
-    let app = App::from_config(&config, Hooks::default()).await;
-    let app = app.expect("proxy state");
-    tokio::spawn(cloak_proxy::server::serve(
-        app,
-        listener,
-        None,
-        std::future::pending(),
-    ));
-    format!("http://{addr}")
-}
-
-fn client(endpoint: &str) -> aws_sdk_s3::Client {
-    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-    let credentials = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests");
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .credentials_provider(credentials)
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
 
 fn etag(body: &[u8]) -> String {
     format!("\"{}\"", hex::encode(Md5::digest(body)))
@@ -106,7 +48,12 @@ async fn body(out: aws_sdk_s3::operation::get_object::GetObjectOutput) -> Vec<u8
 async fn older_versions_copy_and_read_by_version_id() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().expect("dir");
-    let s3 = client(&start_cloak(dir.path(), &moto.url).await);
+    let store = Store {
+        endpoint: &moto.url,
+        access_key: "testing",
+        secret_key: "moto-accepts-any-secret",
+    };
+    let s3 = client(&start(dir.path(), &store, Hooks::default()).await);
     s3.create_bucket()
         .bucket(BUCKET)
         .send()
