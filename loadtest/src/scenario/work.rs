@@ -170,6 +170,7 @@ enum Op {
 }
 
 async fn large_put(client: &Client, t: Kind, plan: &Plan) -> anyhow::Result<Work> {
+    settle_prefix(client, &format!("{t}/large")).await?;
     let (client, size) = (client.clone(), plan.large_size);
     let done = pool::run(plan.large_streams.into(), plan.large_streams, move |i| {
         let client = client.clone();
@@ -217,6 +218,9 @@ async fn small(
     } else {
         "small"
     };
+    if op == Op::Put {
+        settle_prefix(client, &format!("{t}/{prefix}")).await?;
+    }
     let (client, lo, hi) = (client.clone(), plan.small_min, plan.small_max);
     let done = pool::run(count, workers, move |i| {
         let client = client.clone();
@@ -236,6 +240,14 @@ async fn small(
     })
     .await?;
     Ok(work(done, count))
+}
+
+/// Writes one tiny object under `prefix`, untimed, before concurrent writes there. `rclone
+/// serve s3` keeps objects as files, and two uploads that both create a key's new directory
+/// race in its rename: one fails with 500 ("Dir.Rename error: file does not exist").
+async fn settle_prefix(client: &Client, prefix: &str) -> anyhow::Result<()> {
+    let key = format!("{prefix}/.settled");
+    client.put_object(BUCKET, &key, seed(&key), 1).await
 }
 
 /// A few untimed operations like the latency scenario's, to warm connections and caches.
