@@ -55,7 +55,8 @@ pub async fn copy_object(call: Call) -> Result<Response<ProxyBody>, S3Error> {
     let rebound = keys.rewrap_header(&sealed.header, from, to).await?;
     let plan = CopyPlan {
         source: &source,
-        source_etag: headers::get(&source_meta, "etag"),
+        // A store that keeps no ETags (`rclone serve s3` without hashing) gives none to pin.
+        source_etag: headers::get(&source_meta, "etag").filter(|e| !e.trim_matches('"').is_empty()),
         envelope: rebound.encode(),
         directive,
     };
