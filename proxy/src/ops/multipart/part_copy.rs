@@ -97,7 +97,10 @@ async fn read_source(
         Probed::Foreign(_) => return Err(foreign_source()),
         Probed::Failed(resp) => return Ok(Err(relay(resp))),
     };
-    let pin = headers::get(&meta, "etag").map(str::to_owned);
+    // Reads are pinned to the probed version by its store ETag, when the store keeps one.
+    let pin = headers::get(&meta, "etag")
+        .filter(|e| !e.trim_matches('"').is_empty())
+        .map(str::to_owned);
     let (etag, size) = match &view {
         View::Sealed(s) => (s.facts().etag, s.trailer.plaintext_len),
         // A foreign object's store ETag is already about its plaintext.
