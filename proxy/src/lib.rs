@@ -11,9 +11,14 @@
 //! - `auth`: verifies the downstream client's SigV4 / SigV2 signatures.
 //! - `chunked`: decodes aws-chunked request bodies and verifies chunk signatures and trailers.
 //! - `checksum`: the flexible checksums (`x-amz-checksum-*`) and Content-MD5.
-//! - `ops`: the S3 operations (forward, put, read, list) and their streaming bodies.
+//! - `ops`: the S3 operations (put, read, copy, attributes, list, multipart, forward) and
+//!   the streaming bodies that seal and open units.
+//! - `xml`: the S3 XML documents Cloak reads, writes or rewrites as they stream.
+//! - `body`, `audit_body`: the boxed body type, and the wrapper that writes the audit record
+//!   when a response body ends.
 //! - `conditional`: If-Match and friends, against plaintext ETags.
-//! - `keys`: master-key choice, fresh data keys, the unwrapped-key cache.
+//! - `keys`: the named key providers and their cache and KEK layers, the rules that choose
+//!   a provider and master key per bucket and prefix, fresh data keys, opening stored ones.
 //! - `upstream`: re-signs requests with the proxy's credentials and sends them to the store.
 //! - `hooks`: the seams for policy, content inspection and audit.
 //! - `error`: `S3Error` and the one place it becomes S3's XML error document.
