@@ -185,7 +185,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     table = config.stash[_TABLE]
     if not table.steps:
         return
-    text = table.markdown()
+    text = table.markdown(_provenance(config))
     terminalreporter.write_sep("=", "Cloak compatibility (client x store x scheme)")
     terminalreporter.write(text)
     problems = table.problems()
@@ -204,3 +204,26 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if config.getoption("--update-compat-doc"):
         report.replace_generated(COMPAT_DOC, text)
         terminalreporter.write_line(f"table written into {COMPAT_DOC}")
+
+
+def _provenance(config) -> str:
+    """What this table is from: when, which Cloak binary, which commit, which selection."""
+    import datetime
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = " (work tree modified)" if git("status", "--porcelain", "--untracked-files=no") else ""
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    # run.sh always passes the suite's directory and -q; anything else narrows the run.
+    narrowing = [a for a in config.invocation_params.args if a not in ("conformance", "-q")]
+    narrowing = [a for a in narrowing if a != "--update-compat-doc"]
+    selection = " ".join(narrowing) or "whole suite"
+    binary = os.environ.get("CLOAK_BIN", "(not set)")
+    return (
+        f"Generated {when} by conformance/run.sh ({selection}), repository at "
+        f"{commit}{dirty}, CLOAK_BIN={Path(binary).name}."
+    )

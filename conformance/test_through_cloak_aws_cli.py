@@ -1,5 +1,5 @@
 """The AWS CLI (v1) through Cloak: s3 cp up and down (multipart above 8 MiB), s3 sync
-twice (the second sync must find nothing to do), and s3api calls."""
+twice (the second sync must find nothing to do), s3api calls, ls and rm."""
 
 import json
 
@@ -92,6 +92,20 @@ def test_aws_cli(target, steps):
         checks.assert_ciphertext(target, bucket, "big.bin", big)
         for name, data in tree.items():
             checks.assert_ciphertext(target, bucket, f"tree/{name}", data)
+
+    @s("s3 ls --recursive sizes", needs=["s3 cp up (multipart)", "s3 sync up"])
+    def _():
+        out = aws.run("s3", "ls", "--recursive", f"s3://{bucket}/").stdout
+        # Each line: date, time, size, key.
+        sizes = {line.split(None, 3)[3]: int(line.split(None, 3)[2]) for line in out.splitlines()}
+        want = {f"tree/{n}": len(d) for n, d in tree.items()}
+        assert sizes == {**want, "big.bin": len(big)}, out
+
+    @s("s3 rm --recursive", needs=["s3 sync up"])
+    def _():
+        aws.run("s3", "rm", "--recursive", f"s3://{bucket}/tree")
+        left = target.raw().list_objects_v2(Bucket=bucket, Prefix="tree/").get("Contents", [])
+        assert left == [], [o["Key"] for o in left]
 
     s.finish()
 

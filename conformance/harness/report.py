@@ -149,10 +149,11 @@ class Table:
             counts[step.outcome] += 1
         return counts
 
-    def markdown(self) -> str:
+    def markdown(self, provenance: str = "") -> str:
         columns = self.columns()
         head = ["client", "operation", *[f"{store} / {scheme}" for store, scheme in columns]]
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines = [provenance, ""] if provenance else []
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for client, operation in self.rows():
             cells = [self.cell(client, operation, c) for c in columns]
             lines.append("| " + " | ".join([client, operation, *cells]) + " |")
