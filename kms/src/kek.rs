@@ -67,8 +67,8 @@ pub struct KekProvider {
     sealing: Cache<(String, Vec<u8>), Arc<ActiveKek>>,
     /// Unwrapped KEKs, per (wrapped KEK, dataset).
     opened: Cache<(WrappedKey, Vec<u8>), OpenedKek>,
-    /// Remote re-wraps of KEKs already done, per (wrapped KEK, dataset).
-    rewrapped: Cache<(WrappedKey, Vec<u8>), WrappedKey>,
+    /// Remote re-wraps of KEKs already done, with when the service did them.
+    rewrapped: Cache<(WrappedKey, Vec<u8>), (WrappedKey, Instant)>,
 }
 
 struct ActiveKek {
@@ -172,7 +172,8 @@ impl KekProvider {
             .inner
             .generate_data_key(key_id, &kek_context(dataset))
             .await?;
-        self.remember_open(&generated.wrapped, dataset, &generated.plaintext)
+        let born = Instant::now();
+        self.remember_open(&generated.wrapped, dataset, &generated.plaintext, born)
             .await;
         Ok(Arc::new(ActiveKek {
             key: generated.plaintext,
@@ -209,29 +210,43 @@ impl KekProvider {
         opened.map(|o| o.key).map_err(|e| (*e).clone())
     }
 
+    /// Keeps an unwrapped KEK for opening objects, as of `at`: the moment the remote
+    /// provider last vouched for it, from which its `open_ttl` runs.
     async fn remember_open(
         &self,
         wrapped: &WrappedKey,
         dataset: &EncryptionContext,
         key: &DataKey,
+        at: Instant,
     ) {
         let opened = OpenedKek {
             key: key.clone(),
-            at: Instant::now(),
+            at,
         };
         let slot = (wrapped.clone(), dataset.canonical_bytes());
         self.opened.insert(slot, opened).await;
     }
 
-    /// `kek` re-wrapped remotely under the master key's current version, once per KEK.
+    /// `kek` re-wrapped remotely under the master key's current version, once per KEK, and
+    /// when that was done. A repeated re-wrap answered from memory keeps that first time, so
+    /// that it never extends how long a revoked master key's KEK stays usable.
     async fn rewrap_kek(
         &self,
         kek: &WrappedKey,
         dataset: &EncryptionContext,
-    ) -> Result<WrappedKey, KeyError> {
+    ) -> Result<(WrappedKey, Instant), KeyError> {
         let slot = (kek.clone(), dataset.canonical_bytes());
+        if let Some((_, at)) = self.rewrapped.get(&slot).await {
+            if at.elapsed() >= self.config.open_ttl {
+                // The service vouched for this KEK too long ago: ask it again.
+                self.rewrapped.invalidate(&slot).await;
+            }
+        }
         let context = kek_context(dataset);
-        let call = self.inner.rewrap_key(kek, &context, &context);
+        let call = async {
+            let moved = self.inner.rewrap_key(kek, &context, &context).await?;
+            Ok::<_, KeyError>((moved, Instant::now()))
+        };
         self.rewrapped
             .try_get_with(slot, call)
             .await
@@ -302,8 +317,8 @@ impl KeyProvider for KekProvider {
             let current = self.sealing_kek(&wrapped.key_id, &new_dataset).await?;
             return seal(&current.key, &current.wrapped, new_context, &key);
         }
-        let moved = self.rewrap_kek(&blob.kek, &dataset).await?;
-        self.remember_open(&moved, &dataset, &kek).await;
+        let (moved, at) = self.rewrap_kek(&blob.kek, &dataset).await?;
+        self.remember_open(&moved, &dataset, &kek, at).await;
         seal(&kek, &moved, new_context, &key)
     }
 

@@ -290,3 +290,26 @@ async fn a_held_kek_stops_opening_a_shredded_masters_objects_after_its_ttl() {
     let out = kek.generate_data_key("m", &ctx("b", "y")).await;
     assert!(matches!(out, Err(KeyError::NotFound(_))), "{out:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn rewraps_answered_from_memory_never_extend_a_shredded_keks_life() {
+    let f = fixture();
+    let config = KekConfig {
+        lifetime: Duration::from_secs(600),
+        open_ttl: Duration::from_secs(60),
+        ..KekConfig::default()
+    };
+    let kek = f.provider(config);
+    let (a, b) = (ctx("b", "x"), ctx("b", "y"));
+    let g = kek.generate_data_key("m", &a).await.expect("generate");
+    let moved = kek.rewrap_key(&g.wrapped, &a, &b).await.expect("rewrap");
+    f.remote.ring.shred("m").expect("shred");
+
+    // Copies keep re-binding within the dataset, answered from memory while it lasts.
+    for _ in 0..5 {
+        tokio::time::advance(Duration::from_secs(15)).await;
+        let _ = kek.rewrap_key(&g.wrapped, &a, &b).await;
+    }
+    let out = kek.unwrap_key(&moved, &b).await;
+    assert!(matches!(out, Err(KeyError::NotFound(_))), "{out:?}");
+}
