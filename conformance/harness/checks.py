@@ -12,7 +12,7 @@ import hashlib
 import os
 import random
 
-from .cloak import stored_size  # noqa: F401 - tests use checks.stored_size
+from .cloak import stored_size
 from .targets import Target
 
 MiB = 1024 * 1024
