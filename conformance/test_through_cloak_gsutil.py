@@ -1,5 +1,6 @@
-"""gsutil in S3 mode (its vendored boto2, SigV4, path-style) through Cloak: cp up and
-down, cat -r ranges, ls -l and ls -L.
+"""gsutil in S3 mode (its vendored boto2, path-style) through Cloak: cp up and down,
+cat -r ranges, ls -l and ls -L; signed with SigV4 (`use-sigv4`) and with SigV2, boto's
+default for hosts that are not AWS's.
 
 boto2 takes the region from the host name (wire notes §9.1), so requests name
 s3.us-east-1.cloak.test and reach Cloak through boto's proxy setting: over HTTP Cloak
@@ -21,8 +22,9 @@ CLIENT = "gsutil"
 
 
 @pytest.mark.parametrize("target", target_params(), indirect=True)
-def test_gsutil(target, steps):
-    s = steps(CLIENT)
+@pytest.mark.parametrize("signature", ["SigV4", "SigV2"])
+def test_gsutil(target, steps, signature):
+    s = steps(f"{CLIENT} {signature}")
     bucket = target.new_bucket("gsutil")
     data = checks.payload(3 * MiB + 12_345)
     work = scratch.new_dir("gsutil-work")
@@ -32,7 +34,7 @@ def test_gsutil(target, steps):
     tunnel = Tunnel((ports.LOOPBACK, target.endpoint.port)) if target.endpoint.is_tls else None
     try:
         proxy = tunnel.address if tunnel else None
-        gsutil = clients.gsutil(target.endpoint, proxy=proxy)
+        gsutil = clients.gsutil(target.endpoint, proxy=proxy, sigv4=signature == "SigV4")
         _run(s, target, gsutil, bucket, data, work, url)
     finally:
         if tunnel:

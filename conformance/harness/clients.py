@@ -173,8 +173,15 @@ def aws_cli(ep: Endpoint, *, checksum: str = "when_supported") -> Tool:
     return Tool(argv=(tools.path("aws"),), env=env)
 
 
-def gsutil(ep: Endpoint, *, s3_host: str = S3_HOST, proxy: tuple[str, int] | None = None) -> Tool:
-    """gsutil in S3 mode through a boto config (wire notes §9.1).
+def gsutil(
+    ep: Endpoint,
+    *,
+    s3_host: str = S3_HOST,
+    proxy: tuple[str, int] | None = None,
+    sigv4: bool = True,
+) -> Tool:
+    """gsutil in S3 mode through a boto config (wire notes §9.1). With `sigv4` False,
+    boto signs with Signature Version 2, its default for hosts that are not AWS's.
 
     boto takes the region from the host name and crashes on one without an `s3`
     label, so requests name `s3_host`, and reach the endpoint through boto's proxy
@@ -202,7 +209,7 @@ def gsutil(ep: Endpoint, *, s3_host: str = S3_HOST, proxy: tuple[str, int] | Non
         f"aws_secret_access_key = {ep.secret_key}\n"
         f"s3_host = {s3_host}\n"
         "\n[s3]\n"
-        "use-sigv4 = True\n"
+        f"use-sigv4 = {sigv4}\n"
         f"host = {s3_host}\n"
         "calling_format = boto.s3.connection.OrdinaryCallingFormat\n"
         "\n[Boto]\n"
