@@ -62,10 +62,16 @@ class Tool:
         """Run the tool with extra arguments; raises procs.ToolFailed on failure."""
         return procs.run([*self.argv, *args], env=self.env, timeout=timeout)
 
-    def run_binary(self, *args: str, timeout: float = 120.0) -> bytes:
-        """Run the tool and return its standard output as bytes (`cat` of an object)."""
+    def run_binary(self, *args: str, stdin: bytes = b"", timeout: float = 120.0) -> bytes:
+        """Run the tool with `stdin` as its input and return its standard output as
+        bytes (`cat` of an object, `cp - s3://...` from a pipe)."""
         done = subprocess.run(
-            [*self.argv, *args], env=self.env, capture_output=True, timeout=timeout, check=False
+            [*self.argv, *args],
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
         )
         if done.returncode != 0:
             stderr = done.stderr.decode(errors="replace")
