@@ -61,7 +61,7 @@ pub struct RotateArgs {
 }
 
 /// What a run did, object by object.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
     pub scanned: u64,
     pub rewrapped: u64,

@@ -26,7 +26,7 @@ use cloak_kms::{
 
 use crate::config::{
     retry_policy, AwsKmsTable, Binding, ConfigError, KeysConfig, ProviderConfig, VaultAuthTable,
-    VaultTable,
+    VaultTable, SIMPLE_KEYRING,
 };
 
 /// The label prefix of KEK-sealed objects.
@@ -92,7 +92,9 @@ impl ProviderStack {
         keys: &KeysConfig,
     ) -> Result<Self, ConfigError> {
         let field = format!("keys.providers.{name}");
-        let base = Base::build(&field, provider).await?;
+        let base = Base::build(&field, provider)
+            .await
+            .map_err(|e| simple_form(e, keys))?;
         let kek_writes = provider.kek_enabled();
         let cache = CacheConfig {
             max_entries: if kek_writes { 0 } else { keys.cache_capacity },
@@ -183,6 +185,22 @@ impl Base {
                 })
             }
         }
+    }
+}
+
+/// Names the simple form's own field when its keyring fails to open.
+fn simple_form(e: ConfigError, keys: &KeysConfig) -> ConfigError {
+    match e {
+        ConfigError::Invalid { field, reason }
+            if keys.keyring_path.is_some()
+                && field == format!("keys.providers.{SIMPLE_KEYRING}.path") =>
+        {
+            ConfigError::Invalid {
+                field: "keys.keyring_path".into(),
+                reason,
+            }
+        }
+        other => other,
     }
 }
 

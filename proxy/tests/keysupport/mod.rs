@@ -2,7 +2,7 @@
 //! support, reused as is), the `[keys]` sections that point Cloak at it, and reading the
 //! envelope header an object was stored with.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 #[path = "../../../kms/tests/support/bao.rs"]
 pub mod bao;
