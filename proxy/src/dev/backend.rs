@@ -10,13 +10,14 @@
 //!   and `If-Unmodified-Since` on GetObject and HeadObject; they are evaluated here against a
 //!   HEAD, in RFC 9110's order, at HTTP-date (whole second) precision.
 //! - ETags in listings. `FileSystem` lists key, size and date only; S3 always gives the ETag.
+//! - ListParts: order, ETags, paging and NoSuchUpload (`parts`).
 //!
 //! The HEAD and the read that follows it are not atomic: an object replaced between the two is
 //! read as it then is, with the range offsets and conditions taken from the one before. That race
 //! is accepted for a development store.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use http::{Extensions, HeaderMap, Method};
 use s3s::dto::{self, ETag, ETagCondition, Range, Timestamp};
@@ -28,6 +29,7 @@ use time::OffsetDateTime;
 #[derive(Debug)]
 pub(super) struct Backend {
     fs: FileSystem,
+    root: PathBuf,
 }
 
 /// The conditional-request headers of a GetObject or HeadObject.
@@ -47,7 +49,7 @@ impl Backend {
         // The only failures left in `FileSystem::new` are I/O ones from clearing stale
         // temporary files; its error type implements `Debug` only.
         let fs = FileSystem::new(&root).map_err(|e| io::Error::other(format!("{e:?}")))?;
-        Ok(Self { fs })
+        Ok(Self { fs, root })
     }
 
     /// HEADs one object on behalf of another request, with that request's identity.
@@ -288,7 +290,7 @@ impl S3 for Backend {
         &self,
         req: S3Request<dto::ListPartsInput>,
     ) -> S3Result<S3Response<dto::ListPartsOutput>> {
-        self.fs.list_parts(req).await
+        super::parts::list(&self.fs, &self.root, req).await
     }
 
     async fn complete_multipart_upload(

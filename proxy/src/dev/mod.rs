@@ -6,7 +6,7 @@
 //! - `bootstrap`: the dev data directory: store root, keyring, generated secrets, config text.
 //! - `store`: [`EmbeddedStore`], the loopback listener, its connections and graceful shutdown.
 //! - `backend`: the S3 operations, which are s3s-fs's `FileSystem` plus the few fixes the proxy
-//!   relies on (suffix ranges, conditional reads, ETags in listings).
+//!   relies on (suffix ranges, conditional reads, ETags in listings); `parts` its ListParts.
 //!
 //! What the embedded store does not do, beyond what real S3 does: versioning (no
 //! ListObjectVersions), part numbers in a multipart upload must run 1, 2, 3… without gaps, an
@@ -21,6 +21,7 @@ use std::path::PathBuf;
 pub mod bootstrap;
 
 mod backend;
+mod parts;
 mod store;
 
 #[cfg(test)]
