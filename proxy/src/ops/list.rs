@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cloak_envelope::layout::Layout;
+use cloak_envelope::trailer::TRAILER_LEN;
 use http::Response;
 
 use super::forward::relay;
@@ -73,8 +74,14 @@ impl EntryRewriter for PlaintextEntries {
         if entry.key.starts_with(RESERVED_PREFIX) {
             return Ok(Verdict::Skip);
         }
+        // A stored part is units without the object's trailer; the arithmetic is the same
+        // once the trailer is counted in.
+        let stored = match entry.kind {
+            EntryKind::Part => entry.size.saturating_add(TRAILER_LEN),
+            _ => entry.size,
+        };
         let plain = Layout::new(self.app.keys.segment_size())
-            .plaintext_len(entry.size)
+            .plaintext_len(stored)
             .ok();
         if entry.kind == EntryKind::Part || !self.app.plaintext_list_etags {
             return Ok(Verdict::Show(match plain {
