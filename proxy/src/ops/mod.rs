@@ -106,7 +106,7 @@ pub async fn dispatch(call: Call) -> Result<Response<ProxyBody>, S3Error> {
         Op::UploadPart => multipart::part::upload_part(call).await,
         Op::CompleteMultipartUpload => multipart::complete::complete(call).await,
         Op::AbortMultipartUpload => multipart::abort::abort(call).await,
-        Op::ListParts => multipart::abort::list_parts(call).await,
+        Op::ListParts => multipart::list_parts::list_parts(call).await,
         Op::ListMultipartUploads => multipart::abort::list_uploads(call).await,
         Op::CopyObject => copy::copy_object(call).await,
         Op::UploadPartCopy => multipart::part_copy::upload_part_copy(call).await,

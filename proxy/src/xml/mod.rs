@@ -17,6 +17,7 @@
 //! - `complete`: the client's CompleteMultipartUpload request, and the one sent upstream.
 //! - `results`: small result documents: InitiateMultipartUpload, CompleteMultipartUpload,
 //!   CopyObject and UploadPartCopy, and upstream `<Error>` documents.
+//! - `parts`: ListParts: the store's page read, the client's page written from markers.
 //! - `uploads`: ListMultipartUploads with its upload ids replaced.
 //! - `attributes`: the GetObjectAttributes answer.
 //! - `flat`: reading a document whose root holds only simple elements.
@@ -30,6 +31,7 @@ mod error;
 mod flat;
 mod listing;
 mod outline;
+mod parts;
 mod results;
 mod rewriter;
 mod text;
@@ -55,6 +57,7 @@ pub use complete::{
 };
 pub use error::{BoxError, CompleteRequestError, ListingError, RewriteError, UpstreamXmlError};
 pub use listing::{ListingBody, ListingConfig, ListingRewriter};
+pub use parts::{ListedPart, PartsListing, PartsPage};
 pub use results::{
     CompleteOutcome, CompleteResult, CopyResult, CopyResultKind, InitiateResult, ResultChecksum,
     UpstreamError,

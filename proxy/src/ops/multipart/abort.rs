@@ -1,15 +1,15 @@
-//! AbortMultipartUpload, ListParts and ListMultipartUploads.
+//! AbortMultipartUpload and ListMultipartUploads.
 //!
-//! These need no data key: abort and list accept both Cloak's upload ids and the raw upstream
+//! These need no data key: abort accepts both Cloak's upload ids and the raw upstream
 //! ids that ListMultipartUploads shows (Cloak cannot rebuild a client's upload id from a
 //! listing, since the envelope header is not readable from an in-progress upstream upload).
 
 use http::{HeaderMap, Response};
 
 use super::super::{forward::relay, Call};
-use super::markers;
 use super::part::enc;
 use super::upload_id::UploadId;
+use super::{folder, markers};
 use crate::body::{self, ProxyBody};
 use crate::error::S3Error;
 use crate::upstream::UpstreamRequest;
@@ -29,29 +29,9 @@ pub async fn abort(call: Call) -> Result<Response<ProxyBody>, S3Error> {
     let resp = call.app.upstream.call(req).await?;
     if resp.status().is_success() {
         let folder = markers::folder(&upstream_id);
-        let leftovers = markers::list_keys(&call.app, call.bucket(), &folder).await?;
-        markers::delete(&call.app, call.bucket(), &leftovers).await;
+        folder::clear(&call.app, call.bucket(), &folder).await?;
     }
     Ok(relay(resp))
-}
-
-/// ListParts with plaintext sizes. Parts staged because they can only be last are not
-/// upstream parts and do not appear; the ETags shown are the store's.
-pub async fn list_parts(call: Call) -> Result<Response<ProxyBody>, S3Error> {
-    let upstream_id = UploadId::upstream_of(call.target.param("uploadId").unwrap_or_default())?;
-    let mut query: Vec<String> = call
-        .target
-        .raw_query
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("uploadId="))
-        .map(str::to_owned)
-        .collect();
-    query.push(format!("uploadId={}", enc(&upstream_id)));
-    let mut rewritten = call;
-    rewritten.target.raw_query = Some(query.join("&"));
-    super::super::list::list(rewritten).await
 }
 
 /// ListMultipartUploads, forwarded; the ids shown are upstream ids (see the module doc).

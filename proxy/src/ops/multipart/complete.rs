@@ -9,9 +9,11 @@ use http_body_util::BodyExt;
 
 use super::super::{forward::relay, Call};
 use super::create::xml_response;
+use super::folder;
 use super::markers::{self, Marker};
 use super::part::enc;
 use super::upload_id::UploadId;
+use super::walk::{PartWalk, Upload};
 use super::{invalid_part, MIN_PART};
 use crate::body::{self, ProxyBody};
 use crate::error::S3Error;
@@ -30,7 +32,10 @@ pub async fn complete(mut call: Call) -> Result<Response<ProxyBody>, S3Error> {
     let (bucket, key) = (call.bucket().to_owned(), call.key().to_owned());
     let content = call.app.keys.open(&id.header, &bucket, &key).await?;
     let folder = markers::folder(&id.upstream);
-    let found = markers::read_all(&call.app, &bucket, &folder, &content).await?;
+    let found = match current_parts(&call, &id, &folder, &content).await? {
+        Ok(found) => found,
+        Err(refused) => return Ok(refused),
+    };
     let chosen = choose(&wanted, &found, id.header.segment_size as u64)?;
 
     let summaries: Vec<PartSummary> = chosen
@@ -70,15 +75,11 @@ pub async fn complete(mut call: Call) -> Result<Response<ProxyBody>, S3Error> {
         plain_len: trailer.plaintext_len,
     };
     call.app.remember(&bucket, &key, &result.etag, facts).await;
-    let names: Vec<String> = found.values().flatten().map(|m| m.name.clone()).collect();
-    let mut cleanup = names;
-    if chosen.last().is_some_and(|m| m.staged) {
-        cleanup.push(markers::staged_key(
-            &folder,
-            chosen.last().expect("one part").part,
-        ));
+    // The object is complete whatever becomes of its markers: they are hidden, and only
+    // cost space.
+    if let Err(e) = folder::clear(&call.app, &bucket, &folder).await {
+        tracing::warn!(error = %e, "could not clear a completed upload's markers");
     }
-    markers::delete(&call.app, &bucket, &cleanup).await;
     Ok(xml_response(
         CompleteResult {
             etag: trailer.etag(),
@@ -89,10 +90,35 @@ pub async fn complete(mut call: Call) -> Result<Response<ProxyBody>, S3Error> {
     ))
 }
 
-/// Matches each part the client lists to the marker of the attempt it uploaded.
+/// The current attempt of every part (see `current`), by part number. Complete holds them
+/// all, as it holds the client's part list: at most 10,000.
+async fn current_parts(
+    call: &Call,
+    id: &UploadId,
+    folder: &str,
+    content: &ContentKey,
+) -> Result<Result<HashMap<u32, Marker>, Response<ProxyBody>>, S3Error> {
+    let upload = Upload {
+        object_path: &call.target.upstream_path,
+        upstream_id: &id.upstream,
+    };
+    let walk = PartWalk::start(&call.app, call.bucket(), upload, folder, content, 0).await?;
+    let mut walk = match walk {
+        Ok(walk) => walk,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let mut found = HashMap::new();
+    while let Some(c) = walk.next().await? {
+        found.insert(c.marker.part, c.marker);
+    }
+    Ok(Ok(found))
+}
+
+/// Matches each part the client lists to the current attempt of that part: an ETag of an
+/// attempt uploaded again since is refused, as S3 refuses it.
 fn choose(
     wanted: &[crate::xml::CompletedPart],
-    found: &HashMap<u32, Vec<Marker>>,
+    found: &HashMap<u32, Marker>,
     segment: u64,
 ) -> Result<Vec<Marker>, S3Error> {
     let mut chosen = Vec::with_capacity(wanted.len());
@@ -101,10 +127,10 @@ fn choose(
         let md5 = hex::decode(w.etag.trim_matches('"')).ok();
         let m = found
             .get(&w.part_number)
-            .and_then(|attempts| attempts.iter().rev().find(|m| Some(m.md5.to_vec()) == md5))
+            .filter(|m| Some(m.md5.to_vec()) == md5)
             .ok_or_else(|| {
                 invalid_part(format!(
-                    "Part {} was not uploaded with that ETag",
+                    "Part {} was not uploaded with that ETag, or was uploaded again since",
                     w.part_number
                 ))
             })?;

@@ -3,16 +3,14 @@
 //! A marker is a zero-byte object whose name records one upload attempt of one part:
 //! `<part:05>.<d|s>.<upstream ETag>.<sealed note>`, where `d` means the part went upstream as
 //! a part and `s` that it was staged as an object, and the note (sealed under the object's
-//! content key, bound to the part number and upstream ETag) holds the part's plaintext MD5 and
-//! length. Complete reads all markers of an upload with one listing per 1,000 names.
-
-use std::collections::HashMap;
+//! content key, bound to the part number and upstream ETag) holds the part's plaintext MD5,
+//! length and the time it was written. `folder` lists them; `current` decides which attempt of
+//! each part is the one the store still holds.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 use cloak_envelope::ContentKey;
 use http::HeaderMap;
-use http_body_util::BodyExt;
 
 use super::super::headers;
 use crate::body;
@@ -28,6 +26,9 @@ pub struct Marker {
     pub upstream_etag: String,
     pub md5: [u8; 16],
     pub plain_len: u64,
+    /// When the proxy wrote the marker (ms since the Unix epoch; 0 in markers written before
+    /// this was recorded). It orders a part's attempts when both kinds are still stored.
+    pub written_ms: u64,
     /// The marker's own object key, for cleanup.
     pub name: String,
 }
@@ -60,6 +61,7 @@ pub async fn write(
     let etag = hex_etag(&m.upstream_etag);
     let mut note = m.md5.to_vec();
     note.extend_from_slice(&m.plain_len.to_be_bytes());
+    note.extend_from_slice(&m.written_ms.to_be_bytes());
     let sealed = key.seal_note(&note_aad(m.part, &etag), &note);
     let kind = if m.staged { "s" } else { "d" };
     let name = format!(
@@ -85,78 +87,20 @@ pub async fn write(
     Ok(())
 }
 
-/// Reads every marker of an upload, keyed by part number (all attempts).
-pub async fn read_all(
-    app: &App,
-    bucket: &str,
-    folder: &str,
-    key: &ContentKey,
-) -> Result<HashMap<u32, Vec<Marker>>, S3Error> {
-    let mut out: HashMap<u32, Vec<Marker>> = HashMap::new();
-    for name in list_keys(app, bucket, folder).await? {
-        if let Some(m) = parse(folder, &name, key) {
-            out.entry(m.part).or_default().push(m);
-        }
-    }
-    Ok(out)
+/// The part number a name in `folder` is about (marker or staged part).
+pub fn part_of(folder: &str, name: &str) -> Option<u32> {
+    name.strip_prefix(folder)?.get(..5)?.parse().ok()
 }
 
-/// Every object key under `folder`, following continuation tokens.
-pub async fn list_keys(app: &App, bucket: &str, folder: &str) -> Result<Vec<String>, S3Error> {
-    let mut keys = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut q = format!("list-type=2&prefix={}", crate::route::encode_param(folder));
-        if let Some(t) = &token {
-            q.push_str(&format!(
-                "&continuation-token={}",
-                crate::route::encode_param(t)
-            ));
-        }
-        let req = UpstreamRequest {
-            method: http::Method::GET,
-            path_and_query: format!("{}?{q}", path(bucket, "").trim_end_matches('/')),
-            headers: HeaderMap::new(),
-            body: body::empty(),
-        };
-        let resp = app.upstream.call(req).await?;
-        if !resp.status().is_success() {
-            return Err(S3Error::upstream(format!(
-                "The store refused to list markers ({})",
-                resp.status()
-            )));
-        }
-        let xml = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|_| S3Error::upstream("listing cut short"))?;
-        let page = key_page(&xml.to_bytes())
-            .map_err(|_| S3Error::upstream("The store's listing could not be read"))?;
-        keys.extend(page.keys);
-        match page.next_token {
-            Some(t) if page.truncated => token = Some(t),
-            _ => return Ok(keys),
-        }
-    }
+/// A name that sorts after every name of part `part` and before those of the next part, for a
+/// listing's `start-after` (`/` follows the `.` after the number).
+pub fn after_part(folder: &str, part: u32) -> String {
+    format!("{folder}{part:05}/")
 }
 
-/// Deletes objects (markers, staged parts), best effort: leftovers are harmless and hidden.
-pub async fn delete(app: &App, bucket: &str, keys: &[String]) {
-    for key in keys {
-        let req = UpstreamRequest {
-            method: http::Method::DELETE,
-            path_and_query: path(bucket, key),
-            headers: HeaderMap::new(),
-            body: body::empty(),
-        };
-        if let Err(e) = app.upstream.call(req).await {
-            tracing::warn!(key = %key, error = %e, "could not delete a multipart marker");
-        }
-    }
-}
-
-fn parse(folder: &str, name: &str, key: &ContentKey) -> Option<Marker> {
+/// Reads a marker's name; `None` for a staged part, a foreign name, or a note that does not
+/// open under this upload's key.
+pub fn parse(folder: &str, name: &str, key: &ContentKey) -> Option<Marker> {
     let rest = name.strip_prefix(folder)?;
     let mut fields = rest.splitn(4, '.');
     let part: u32 = fields.next()?.parse().ok()?;
@@ -170,12 +114,17 @@ fn parse(folder: &str, name: &str, key: &ContentKey) -> Option<Marker> {
     let note = key.open_note(&note_aad(part, &etag), &sealed)?;
     let md5: [u8; 16] = note.get(..16)?.try_into().ok()?;
     let plain_len = u64::from_be_bytes(note.get(16..24)?.try_into().ok()?);
+    let written_ms = note
+        .get(24..32)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_be_bytes);
     Some(Marker {
         part,
         staged,
         upstream_etag: etag,
         md5,
         plain_len,
+        written_ms,
         name: name.to_owned(),
     })
 }
@@ -198,48 +147,4 @@ pub fn hex_etag(etag: &str) -> String {
 
 pub fn bytes_etag(h: &HeaderMap) -> Option<String> {
     headers::get(h, "etag").map(hex_etag)
-}
-
-/// One page of a ListObjectsV2 answer: keys, and where the next page starts.
-struct KeyPage {
-    keys: Vec<String>,
-    truncated: bool,
-    next_token: Option<String>,
-}
-
-fn key_page(xml: &[u8]) -> Result<KeyPage, quick_xml::Error> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_reader(xml);
-    let mut page = KeyPage {
-        keys: Vec::new(),
-        truncated: false,
-        next_token: None,
-    };
-    let mut path: Vec<Vec<u8>> = Vec::new();
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf)? {
-            Event::Start(e) => path.push(e.local_name().as_ref().to_vec()),
-            Event::End(_) => {
-                path.pop();
-            }
-            Event::Text(t) => {
-                let text = t.unescape()?.into_owned();
-                match path
-                    .iter()
-                    .map(Vec::as_slice)
-                    .collect::<Vec<_>>()
-                    .as_slice()
-                {
-                    [_, b"Contents", b"Key"] => page.keys.push(text),
-                    [_, b"IsTruncated"] => page.truncated = text == "true",
-                    [_, b"NextContinuationToken"] => page.next_token = Some(text),
-                    _ => {}
-                }
-            }
-            Event::Eof => return Ok(page),
-            _ => {}
-        }
-        buf.clear();
-    }
 }

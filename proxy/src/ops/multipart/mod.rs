@@ -4,16 +4,23 @@
 //! - `upload_id`: the client's upload id carries the upstream id and the envelope header.
 //! - `markers`: zero-byte objects under `.cloak/mpu/` recording each part's sealed MD5 and
 //!   length, and the staged objects for parts that can only be last.
-//! - `create`, `part`, `complete`, `abort`: the operations.
+//! - `folder`: listing (page by page) and clearing an upload's marker folder.
+//! - `current`: which attempt of a part the store still holds; `walk`: an upload's current
+//!   parts in order, merging the folder with the store's part list (ListParts, Complete).
+//! - `create`, `part`, `complete`, `abort`, `list_parts`: the operations.
 //! - `part_copy`: UploadPartCopy, re-encrypting a plaintext range of another object.
 
 pub mod abort;
 pub mod complete;
 pub mod create;
+pub mod current;
+pub mod folder;
+pub mod list_parts;
 pub mod markers;
 pub mod part;
 pub mod part_copy;
 pub mod upload_id;
+pub mod walk;
 
 use http::StatusCode;
 

@@ -119,6 +119,7 @@ pub async fn store_part(
         upstream_etag,
         md5: digests.md5,
         plain_len: len,
+        written_ms: now_ms(),
         name: String::new(),
     };
     markers::write(&call.app, &bucket, &folder, &content, &marker).await?;
@@ -155,6 +156,13 @@ fn largest_part(layout: &Layout) -> u64 {
     let rest = MAX_PART - full_units * layout.unit_len();
     full_units * layout.segment_size()
         + rest.saturating_sub(layout.unit_len() - layout.segment_size())
+}
+
+/// The proxy's clock, for ordering a part's attempts (see [`Marker::written_ms`]).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 pub fn part_number(call: &Call) -> Result<u32, S3Error> {

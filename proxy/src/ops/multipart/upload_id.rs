@@ -42,10 +42,15 @@ impl UploadId {
         Ok(Self { upstream, header })
     }
 
+    /// Whether `id` is one Cloak issued (rather than a raw upstream id).
+    pub fn is_cloaks(id: &str) -> bool {
+        id.starts_with(PREFIX)
+    }
+
     /// The upstream id for operations that need no key (abort, list parts): accepts both
     /// Cloak's ids and raw upstream ids as ListMultipartUploads shows them.
     pub fn upstream_of(id: &str) -> Result<String, S3Error> {
-        if id.starts_with(PREFIX) {
+        if Self::is_cloaks(id) {
             return Ok(Self::decode(id)?.upstream);
         }
         Ok(id.to_owned())
