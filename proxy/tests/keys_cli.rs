@@ -240,3 +240,69 @@ async fn shredding_a_keyring_key_reaches_the_running_proxy() {
     assert_eq!((f.status, f.code.as_str()), (403, "AccessDenied"), "{f:?}");
     cloak.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_multipart_object_reads_whole_and_by_part() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let cloak = Cloak::start().await;
+    let s3 = cloak.s3();
+    let parts = [plaintext(5 << 20), plaintext(1000)];
+    let create = s3
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("mpu")
+        .send();
+    let upload = create
+        .await
+        .expect("create")
+        .upload_id()
+        .expect("id")
+        .to_owned();
+    let mut done = CompletedMultipartUpload::builder();
+    for (i, body) in parts.iter().enumerate() {
+        let number = i32::try_from(i + 1).expect("small");
+        let part = s3
+            .upload_part()
+            .bucket(BUCKET)
+            .key("mpu")
+            .upload_id(&upload);
+        let part = part
+            .part_number(number)
+            .body(ByteStream::from(body.clone()));
+        let etag = part
+            .send()
+            .await
+            .expect("upload part")
+            .e_tag()
+            .expect("etag")
+            .to_owned();
+        done = done.parts(
+            CompletedPart::builder()
+                .part_number(number)
+                .e_tag(etag)
+                .build(),
+        );
+    }
+    let complete = s3.complete_multipart_upload().bucket(BUCKET).key("mpu");
+    let complete = complete
+        .upload_id(&upload)
+        .multipart_upload(done.build())
+        .send();
+    complete.await.expect("complete");
+
+    keys_cli(
+        &cloak,
+        &["rotate-master", "--provider", "keyring", "--key", "default"],
+    )
+    .await;
+    let ran = keys_cli(&cloak, &["rotate", "--bucket", BUCKET]).await;
+    assert!(ran.stdout.contains("scanned 1, rewrapped 1"), "{ran:?}");
+    assert_eq!(stored_header(&cloak, "mpu").await.key.key_version, 2);
+
+    assert_eq!(cloak.get("mpu").await, parts.concat());
+    let second = fetch(cloak.get_object("mpu").part_number(2))
+        .await
+        .expect("part 2");
+    assert_eq!(second.body, parts[1]);
+    cloak.stop().await;
+}

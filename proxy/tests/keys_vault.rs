@@ -140,3 +140,38 @@ async fn rules_choose_the_provider_and_key_per_prefix_and_reads_follow_the_heade
     assert!(f.status == 500 || f.status == 403, "{f:?}");
     cloak.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approle_login_from_the_config_is_limited_to_its_policy() {
+    let bao = Bao::with_transit();
+    bao.data_key_policy("cloak", &["aead"]);
+    let (role_id, secret_id) = bao.approle("cloak", "cloak", "1h", "4h");
+    let cloak = Cloak::start_with_keys(|ring| {
+        let dir = ring.parent().expect("the test directory");
+        let secret = keysupport::secret_file(dir, "secret-id", &secret_id);
+        format!(
+            "[keys]\nprovider = \"bao\"\ndefault_key = \"aead\"\n\n\
+             [[keys.rules]]\nbucket = \"{BUCKET}\"\nprefix = \"other/\"\nkey = \"derived\"\n\n\
+             [keys.providers.bao]\nkind = \"vault\"\naddress = \"{}\"\nattempts = 2\n\
+             auth = {{ method = \"approle\", role_id = \"{role_id}\", secret_id_file = \"{}\" }}\n",
+            bao.addr,
+            secret.display()
+        )
+    })
+    .await;
+    let body = plaintext(2048);
+    cloak.put("mine", &body).await;
+    assert_eq!(cloak.get("mine").await, body);
+
+    // The policy grants `aead` only: a rule pointing at another key is refused, not stored.
+    let put = cloak.s3().put_object().bucket(BUCKET).key("other/x");
+    let err = put
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .expect_err("denied");
+    let f = failure(&err);
+    assert_eq!((f.status, f.code.as_str()), (403, "AccessDenied"), "{f:?}");
+    assert!(!stored_at_all(&cloak, "other/x").await);
+    cloak.stop().await;
+}
