@@ -111,7 +111,8 @@ impl KeyService {
         let (label, layer) = stack.writer();
         let generated = layer
             .generate_data_key(&target.key, &context(bucket, key))
-            .await?;
+            .await
+            .map_err(|e| write_error(e, target))?;
         let mut salt = [0u8; OBJECT_SALT_LEN];
         SystemRandom::new()
             .fill(&mut salt)
@@ -205,6 +206,27 @@ pub fn wrapped(header: &Header) -> WrappedKey {
         key_id: header.key.key_id.clone(),
         version: header.key.key_version,
         ciphertext: header.key.wrapped.clone(),
+    }
+}
+
+/// A write's key failure, in a write's words: a missing master key is the one configured for
+/// new objects here, not the object's (there is none yet).
+fn write_error(e: cloak_kms::KeyError, target: &Target) -> S3Error {
+    match e {
+        cloak_kms::KeyError::NotFound(_) => {
+            tracing::warn!(error = %e, "the master key for new objects is missing");
+            S3Error::new(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                format!(
+                    "The master key configured for new objects here ({}/{}) does not exist \
+                     (it may have been shredded); nothing was stored",
+                    target.provider, target.key
+                ),
+            )
+            .fault(Fault::KeyService)
+        }
+        other => other.into(),
     }
 }
 

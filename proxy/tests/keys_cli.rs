@@ -202,8 +202,17 @@ async fn shredding_a_datasets_vault_key_makes_its_objects_unreadable_after_the_t
     assert_eq!(cloak.get("kept").await, b"another key entirely");
 
     let put = cloak.s3().put_object().bucket(BUCKET).key("doomed/new");
-    let out = put.body(ByteStream::from(b"x".to_vec())).send().await;
-    assert!(out.is_err(), "a write under a shredded key must fail");
+    let err = put
+        .body(ByteStream::from(b"x".to_vec()))
+        .send()
+        .await
+        .expect_err("shredded");
+    let f = common::failure(&err);
+    assert_eq!((f.status, f.code.as_str()), (403, "AccessDenied"), "{f:?}");
+    assert!(
+        f.message.contains("bao/derived") && f.message.contains("nothing was stored"),
+        "{f:?}"
+    );
     assert!(!stored_at_all(&cloak, "doomed/new").await);
     cloak.stop().await;
 }
