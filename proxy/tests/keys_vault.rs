@@ -175,3 +175,67 @@ async fn an_approle_login_from_the_config_is_limited_to_its_policy() {
     assert!(!stored_at_all(&cloak, "other/x").await);
     cloak.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kubernetes_login_from_the_config_reads_the_service_account_token() {
+    let bao = Bao::with_transit();
+    let reviewer = keysupport::k8s::TokenReviewer::start().await;
+    bao.data_key_policy("cloak", &["aead"]);
+    bao.cli(&["auth", "enable", "kubernetes"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = dir.path().join("cluster-ca.pem");
+    std::fs::write(&ca, keysupport::k8s::CLUSTER_CA).expect("write the cluster CA");
+    bao.cli(&[
+        "write",
+        "auth/kubernetes/config",
+        &format!("kubernetes_host={}", reviewer.url),
+        &format!("kubernetes_ca_cert=@{}", ca.display()),
+        "disable_local_ca_jwt=true",
+    ]);
+    bao.cli(&[
+        "write",
+        "auth/kubernetes/role/cloak",
+        &format!("bound_service_account_names={}", keysupport::k8s::ACCOUNT),
+        &format!(
+            "bound_service_account_namespaces={}",
+            keysupport::k8s::NAMESPACE
+        ),
+        "token_policies=cloak",
+        "token_ttl=1h",
+    ]);
+    let jwt = dir.path().join("token");
+    std::fs::write(&jwt, reviewer.issue(1)).expect("write the service-account token");
+    let cloak = Cloak::start_with_keys(|_| {
+        format!(
+            "[keys]\nprovider = \"bao\"\ndefault_key = \"aead\"\n\n\
+             [keys.providers.bao]\nkind = \"vault\"\naddress = \"{}\"\n\
+             auth = {{ method = \"kubernetes\", role = \"cloak\", jwt_file = \"{}\" }}\n",
+            bao.addr,
+            jwt.display()
+        )
+    })
+    .await;
+    let body = plaintext(3000);
+    cloak.put("k8s", &body).await;
+    assert_eq!(cloak.get("k8s").await, body);
+    assert_eq!(reviewer.reviewed().len(), 1);
+    cloak.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_a_ca_file_and_a_namespace_from_the_config() {
+    let bao = Bao::start(true);
+    let ca = bao.ca.clone().expect("a TLS server has a CA");
+    bao.cli(&["namespace", "create", "team"]);
+    bao.cli_in(Some("team"), &["secrets", "enable", "transit"]);
+    bao.cli_in(Some("team"), &["write", "-f", "transit/keys/aead"]);
+    let cloak = Cloak::start_with_keys(|ring| {
+        let extra = format!("namespace = \"team\"\nca_file = \"{}\"\n", ca.display());
+        format!("{}{extra}", vault_keys(&bao, ring, ""))
+    })
+    .await;
+    let body = plaintext(3000);
+    cloak.put("tls", &body).await;
+    assert_eq!(cloak.get("tls").await, body);
+    cloak.stop().await;
+}

@@ -6,6 +6,8 @@
 
 #[path = "../../../kms/tests/support/bao.rs"]
 pub mod bao;
+#[path = "../../../kms/tests/support/k8s.rs"]
+pub mod k8s;
 #[path = "../../../kms/tests/support/moto.rs"]
 pub mod moto;
 #[path = "../../../kms/tests/support/process.rs"]
