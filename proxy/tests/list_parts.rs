@@ -284,22 +284,26 @@ async fn embedded_store() {
     cloak.stop().await;
 }
 
+/// A Cloak in front of `store`, with bucket `parts` made through it; a client for it, and its
+/// directory (kept for the test's length).
+async fn cloak_in_front_of(store: &standalone::Store<'_>) -> (Client, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("dir");
+    let endpoint = standalone::start(dir.path(), store, Hooks::default()).await;
+    let s3 = standalone::client(&endpoint);
+    let created = s3.create_bucket().bucket("parts").send().await;
+    created.expect("bucket");
+    (s3, dir)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_store() {
     let moto = moto::Moto::start();
-    let dir = tempfile::tempdir().expect("dir");
     let store = standalone::Store {
         endpoint: &moto.url,
         access_key: "testing",
         secret_key: "moto-accepts-any-secret",
     };
-    let endpoint = standalone::start(dir.path(), &store, Hooks::default()).await;
-    let s3 = standalone::client(&endpoint);
-    s3.create_bucket()
-        .bucket("parts")
-        .send()
-        .await
-        .expect("bucket");
+    let (s3, _dir) = cloak_in_front_of(&store).await;
     lists_direct_and_staged_parts(&s3, "parts").await;
     lists_the_latest_attempt(&s3, "parts").await;
     aborted_uploads_are_gone(&s3, "parts").await;
@@ -329,19 +333,12 @@ fn start_rclone(access_key: &str, secret_key: &str) -> (process::Process, String
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rclone_store() {
     let (_rclone, url) = start_rclone("cloak-rclone", "rclone-secret-0123456789");
-    let dir = tempfile::tempdir().expect("dir");
     let store = standalone::Store {
         endpoint: &url,
         access_key: "cloak-rclone",
         secret_key: "rclone-secret-0123456789",
     };
-    let endpoint = standalone::start(dir.path(), &store, Hooks::default()).await;
-    let s3 = standalone::client(&endpoint);
-    s3.create_bucket()
-        .bucket("parts")
-        .send()
-        .await
-        .expect("bucket");
+    let (s3, _dir) = cloak_in_front_of(&store).await;
     lists_direct_and_staged_parts(&s3, "parts").await;
     // rclone refuses an upstream part sent again with other bytes (501 NotImplemented), so
     // the latest-attempt walk is not for it.
