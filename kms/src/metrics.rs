@@ -135,6 +135,34 @@ impl MetricsSnapshot {
     pub fn inner_calls(&self) -> u64 {
         self.generate.calls + self.unwrap.calls + self.rewrap.calls
     }
+
+    /// The counters of two layers over one service, added up.
+    pub fn combined(&self, other: &Self) -> Self {
+        let op = |a: OpStats, b: OpStats| OpStats {
+            calls: a.calls + b.calls,
+            errors: a.errors + b.errors,
+        };
+        let buckets = self
+            .latency
+            .buckets
+            .iter()
+            .zip(&other.latency.buckets)
+            .map(|(&(bound, a), &(_, b))| (bound, a + b))
+            .collect();
+        Self {
+            generate: op(self.generate, other.generate),
+            unwrap: op(self.unwrap, other.unwrap),
+            rewrap: op(self.rewrap, other.rewrap),
+            cache_hits: self.cache_hits + other.cache_hits,
+            cache_misses: self.cache_misses + other.cache_misses,
+            cache_entries: self.cache_entries + other.cache_entries,
+            latency: LatencySnapshot {
+                count: self.latency.count + other.latency.count,
+                sum: self.latency.sum + other.latency.sum,
+                buckets,
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -177,5 +205,10 @@ mod tests {
         assert_eq!(le(25), Some(1));
         assert_eq!(le(50), Some(2));
         assert_eq!(le(10_000), Some(2));
+
+        let both = s.combined(&s);
+        assert_eq!((both.inner_calls(), both.unwrap.errors), (6, 2));
+        assert_eq!(both.latency.count, 6);
+        assert_eq!(both.latency.buckets[0], (Duration::from_millis(1), 2));
     }
 }

@@ -238,3 +238,6 @@ fn key_ref(label: &str, wrapped: &WrappedKey) -> KeyRef {
         wrapped: wrapped.ciphertext.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests;

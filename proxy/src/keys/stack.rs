@@ -1,14 +1,16 @@
 //! One stack of key-provider layers per configured provider, built at start.
 //!
 //! ```text
-//! KekProvider (when KEK-sealing: per-dataset KEKs, unwrapped KEKs kept for the TTL)
-//!   -> CachingProvider (counts every call to the service; caches data keys unless a KEK
-//!      layer is above it, so that a key is held by one layer only)
-//!     -> the provider itself (keyring, Vault Transit, AWS KMS)
+//! KEK-sealed objects:  KekProvider (per-dataset KEKs; unwrapped KEKs kept for the TTL)
+//!                        -> CachingProvider, count only
+//!                          -> the provider itself (keyring, Vault Transit, AWS KMS)
+//! direct objects:      CachingProvider (unwrapped data keys kept for the TTL)
+//!                        -> the provider itself
 //! ```
 //!
 //! Holding each key in one layer only keeps the revocation delay to `keys.cache_ttl_secs`:
-//! two stacked caches would each restart the clock when one refills the other.
+//! two stacked caches would each restart the clock when one refilled the other. Both counting
+//! layers report together (`ProviderStack::metrics`), so every call to the service is seen.
 //!
 //! An object records which layer sealed its data key in its header's provider field: the
 //! provider's name for a data key wrapped by the service itself, `kek+NAME` for one sealed
@@ -41,7 +43,10 @@ pub struct ProviderStack {
     pub kind: &'static str,
     /// Rotation and destruction of its master keys, for `cloak keys`.
     pub admin: Arc<dyn MasterKeyAdmin>,
-    counted: Arc<CachingProvider>,
+    /// Data keys wrapped by the service itself, cached.
+    direct: Arc<CachingProvider>,
+    /// The count-only layer under `kek`.
+    under_kek: Arc<CachingProvider>,
     kek: Arc<KekProvider>,
     kek_writes: bool,
 }
@@ -80,7 +85,7 @@ impl Providers {
                 .map(|s| (s, s.kek.clone() as Arc<dyn KeyProvider>)),
             None => self
                 .get(label)
-                .map(|s| (s, s.counted.clone() as Arc<dyn KeyProvider>)),
+                .map(|s| (s, s.direct.clone() as Arc<dyn KeyProvider>)),
         }
     }
 }
@@ -95,12 +100,12 @@ impl ProviderStack {
         let base = Base::build(&field, provider)
             .await
             .map_err(|e| simple_form(e, keys))?;
-        let kek_writes = provider.kek_enabled();
-        let cache = CacheConfig {
-            max_entries: if kek_writes { 0 } else { keys.cache_capacity },
+        let cache = |max_entries| CacheConfig {
+            max_entries,
             ttl: keys.cache_ttl(),
         };
-        let counted = Arc::new(CachingProvider::new(base.keys, cache));
+        let direct = CachingProvider::new(base.keys.clone(), cache(keys.cache_capacity));
+        let under_kek = Arc::new(CachingProvider::new(base.keys, cache(0)));
         let kek_table = provider.kek();
         let kek = KekConfig {
             lifetime: kek_table
@@ -115,9 +120,10 @@ impl ProviderStack {
             name: name.to_owned(),
             kind: provider.kind(),
             admin: base.admin,
-            kek: Arc::new(KekProvider::new(counted.clone(), kek)),
-            counted,
-            kek_writes,
+            kek: Arc::new(KekProvider::new(under_kek.clone(), kek)),
+            direct: Arc::new(direct),
+            under_kek,
+            kek_writes: provider.kek_enabled(),
         })
     }
 
@@ -126,24 +132,24 @@ impl ProviderStack {
         if self.kek_writes {
             (format!("{KEK_LABEL}{}", self.name), self.kek.clone())
         } else {
-            (self.name.clone(), self.counted.clone())
+            (self.name.clone(), self.direct.clone())
         }
     }
 
     /// The provider's current version of `key_id`, asked of the service (not cached).
     pub async fn current_version(&self, key_id: &str) -> Result<Option<u32>, cloak_kms::KeyError> {
-        self.counted.current_version(key_id).await
+        self.direct.current_version(key_id).await
     }
 
-    /// Calls made to the service so far, and cache hits.
+    /// Calls made to the service so far, through either layer, and cache hits.
     pub fn metrics(&self) -> MetricsSnapshot {
-        self.counted.metrics()
+        self.direct.metrics().combined(&self.under_kek.metrics())
     }
 
     /// Drops every key held in memory: the revocation delay ends now.
     pub fn forget_all(&self) {
         self.kek.forget_all();
-        self.counted.forget_all();
+        self.direct.forget_all();
     }
 }
 
