@@ -98,6 +98,21 @@ def test_boto3(target, steps, checksum):
         assert "AWSAccessKeyId=" in url and "Signature=" in url
         assert _fetch(target, url) == small
 
+    @s("parts not whole 64 KiB segments: refused with InvalidPart")
+    def _():
+        # Cloak's one limit on part sizes (docs/FORMAT.md); every client's default fits.
+        # (s3transfer raises a part size below 5 MiB to 5 MiB, which is whole segments.)
+        odd = TransferConfig(multipart_threshold=6_000_000, multipart_chunksize=6_000_000)
+        with pytest.raises(Exception, match="InvalidPart.*multiple of 65536"):
+            client.upload_file(str(work / "big.bin"), bucket, "odd-parts.bin", Config=odd)
+        with pytest.raises(ClientError):
+            client.head_object(Bucket=bucket, Key="odd-parts.bin")
+        # s3transfer aborts the upload; nothing of it may stay in the store.
+        raw = target.raw()
+        assert raw.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+        left = raw.list_objects_v2(Bucket=bucket, Prefix=".cloak/").get("Contents", [])
+        assert left == [], [o["Key"] for o in left]
+
     @s("metadata and content headers kept")
     def _():
         client.put_object(

@@ -1,5 +1,6 @@
-"""Awkward key names through Cloak with every client: spaces, non-ASCII, and the
-characters SigV4 and URL encoders treat differently (+ % ~ = & ; , $ @ ! ( ) ').
+"""Awkward objects through Cloak with every client: a key with spaces, non-ASCII, and
+the characters SigV4 and URL encoders treat differently (+ % ~ = & ; , $ @ ! ( ) '),
+and an empty object.
 
 Each client writes and reads back its own object; the store must hold it under exactly
 that key (Cloak forwards the key as the client encoded it), as ciphertext.
@@ -13,13 +14,18 @@ from harness.targets import target_params
 from harness.tunnel import Tunnel
 
 KEY = "odd keys/with space/ünï+plus%25pct~t=e&a;b,c$d@e!(f)'g.bin"
-OPERATION = "odd key name: round trip, stored under that key"
+CASES = {
+    "odd key name: round trip, stored under that key": (KEY, 70_001),
+    "empty object: round trip": ("empty/zero.bin", 0),
+}
 
 
 @pytest.mark.parametrize("target", target_params(), indirect=True)
-def test_odd_keys(target, steps):
-    bucket = target.new_bucket("odd-keys")
-    data = checks.payload(70_001)
+@pytest.mark.parametrize("case", list(CASES), ids=["odd-key", "empty"])
+def test_awkward_objects(target, steps, case):
+    name, size = CASES[case]
+    bucket = target.new_bucket("awkward")
+    data = checks.payload(size)
     work = scratch.new_dir("odd-keys")
     up, down = work / "up.bin", work / "down.bin"
     up.write_bytes(data)
@@ -63,9 +69,9 @@ def test_odd_keys(target, steps):
         for client, (put, get) in transfers.items():
             s = steps(client)
             recorders.append(s)
-            key = f"{client.split()[0]}/{KEY}"
+            key = f"{client.split()[0]}/{name}"
 
-            @s(OPERATION)
+            @s(case)
             def _():
                 down.unlink(missing_ok=True)
                 put(key)

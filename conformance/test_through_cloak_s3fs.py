@@ -61,6 +61,14 @@ def test_s3fs(target, steps):
             want = data[start:end]
             assert fs.cat_file(path, start=start, end=end) == want, (start, end)
 
+    @s("cat_ranges: 32 ranges at once", needs=["pipe_file (single PUT)"])
+    def _():
+        rng = random.Random(11)
+        starts = [rng.randrange(0, len(data) - 200_000) for _ in range(32)]
+        ends = [start + rng.randrange(1, 200_000) for start in starts]
+        got = fs.cat_ranges([path] * len(starts), starts, ends)
+        assert got == [data[a:b] for a, b in zip(starts, ends)]
+
     @s("stale read refused after overwrite (If-Match)", needs=["pipe_file (single PUT)"])
     def _():
         other = f"{bucket}/shards/changing.bin"

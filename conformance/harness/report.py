@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 PASS, FAIL, XFAIL, SKIP = "pass", "FAIL", "xfail", "skip"
 
 # How much of a failure message the table's problem list keeps.
@@ -67,7 +69,7 @@ class Steps:
             except _StepSkipped as skipped:
                 self._add(operation, SKIP, str(skipped))
                 return None
-            except Exception as err:  # noqa: BLE001 - any failure of the step is recorded
+            except (Exception, pytest.fail.Exception) as err:  # noqa: BLE001 - recorded
                 self._add(operation, FAIL, _summary(err))
                 return None
             self._add(operation, PASS)
