@@ -9,9 +9,11 @@ target/conformance/compatibility.md, and with --update-compat-doc also into
 docs/COMPATIBILITY.md.
 """
 
+import datetime
 import os
 import re
 import secrets
+import subprocess
 import sys
 from pathlib import Path
 
@@ -202,15 +204,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     TABLE_FILE.write_text(text)
     terminalreporter.write_line(f"table written to {TABLE_FILE}")
     if config.getoption("--update-compat-doc"):
-        report.replace_generated(COMPAT_DOC, text)
-        terminalreporter.write_line(f"table written into {COMPAT_DOC}")
+        if _narrowing(config):
+            # A partial table would pass for the whole matrix.
+            terminalreporter.write_line(f"not written into {COMPAT_DOC}: not the whole suite")
+        else:
+            report.replace_generated(COMPAT_DOC, text)
+            terminalreporter.write_line(f"table written into {COMPAT_DOC}")
 
 
 def _provenance(config) -> str:
     """What this table is from: when, which Cloak binary, which commit, which selection."""
-    import datetime
-    import subprocess
-
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
         return done.stdout.strip()
@@ -218,12 +221,15 @@ def _provenance(config) -> str:
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = " (work tree modified)" if git("status", "--porcelain", "--untracked-files=no") else ""
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    # run.sh always passes the suite's directory and -q; anything else narrows the run.
-    narrowing = [a for a in config.invocation_params.args if a not in ("conformance", "-q")]
-    narrowing = [a for a in narrowing if a != "--update-compat-doc"]
-    selection = " ".join(narrowing) or "whole suite"
+    selection = " ".join(_narrowing(config)) or "whole suite"
     binary = os.environ.get("CLOAK_BIN", "(not set)")
     return (
         f"Generated {when} by conformance/run.sh ({selection}), repository at "
         f"{commit}{dirty}, CLOAK_BIN={Path(binary).name}."
     )
+
+
+def _narrowing(config) -> list[str]:
+    # run.sh always passes the suite's directory and -q; anything else narrows the run.
+    ignored = ("conformance", "-q", "--update-compat-doc")
+    return [a for a in config.invocation_params.args if a not in ignored]
