@@ -6,6 +6,7 @@ aws-chunked with a trailer over HTTPS) and with when_required (plain bodies, a h
 payload hash over HTTP).
 """
 
+import datetime
 import ssl
 import urllib.request
 
@@ -137,6 +138,31 @@ def test_boto3(target, steps, checksum):
         assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
         got = client.get_object(Bucket=bucket, Key="small.bin", IfMatch=etag, Range="bytes=0-9")
         assert got["Body"].read() == small[:10]
+
+    @s("Range edge cases, overrides, If-(Un)Modified-Since", needs=["put_object, get_object"])
+    def _():
+        def get(**kw):
+            return client.get_object(Bucket=bucket, Key="small.bin", **kw)
+
+        # Beyond the end: 416. Multiple or backwards ranges: ignored, the whole object.
+        with pytest.raises(ClientError, match="InvalidRange"):
+            get(Range=f"bytes={len(small)}-")
+        for spec in ("bytes=0-1,5-6", "bytes=10-5"):
+            got = get(Range=spec)
+            status = got["ResponseMetadata"]["HTTPStatusCode"]
+            assert (status, got.get("ContentRange")) == (200, None), spec
+            assert got["Body"].read() == small, spec
+        head = client.head_object(Bucket=bucket, Key="small.bin", Range="bytes=0-9")
+        assert (head["ContentRange"], head["ContentLength"]) == (f"bytes 0-9/{len(small)}", 10)
+        over = get(ResponseContentType="text/x-over", ResponseContentDisposition="inline")
+        assert (over["ContentType"], over["ContentDisposition"]) == ("text/x-over", "inline")
+        for condition, status in [
+            ({"IfModifiedSince": datetime.datetime(2100, 1, 1)}, 304),
+            ({"IfUnmodifiedSince": datetime.datetime(2000, 1, 1)}, 412),
+        ]:
+            with pytest.raises(ClientError) as refused:
+                get(**condition)
+            assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
 
     @s("list_objects_v2 pages of 7, then delete_objects")
     def _():
