@@ -17,6 +17,11 @@ quick=0
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# CI builds once in a fresh clone: incremental state would only fill the disk.
+if [[ "${CI:-}" == "true" ]]; then
+    export CARGO_INCREMENTAL=0
+fi
+
 step "Python environment (stores, key servers, clients)"
 scripts/python-env.sh --quiet
 export CLOAK_MOTO_BIN="$repo/.venv/bin/moto_server"
