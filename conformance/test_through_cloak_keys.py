@@ -47,7 +47,7 @@ def test_awkward_objects(target, steps, case):
             lambda key: aws.run("s3", "cp", str(up), f"s3://{bucket}/{key}"),
             lambda key: aws.run("s3", "cp", f"s3://{bucket}/{key}", str(down)),
         ),
-        "gsutil": (
+        "gsutil SigV4": (
             lambda key: gsutil.run("cp", str(up), f"s3://{bucket}/{key}"),
             lambda key: gsutil.run("cp", f"s3://{bucket}/{key}", str(down)),
         ),

@@ -38,7 +38,7 @@ def test_tampered_object_is_refused(target, steps):
         "aws-cli": lambda key, out: clients.aws_cli(ep).run(
             "s3", "cp", f"s3://{bucket}/{key}", str(out)
         ),
-        "gsutil": lambda key, out: gsutil.run("cp", f"s3://{bucket}/{key}", str(out)),
+        "gsutil SigV4": lambda key, out: gsutil.run("cp", f"s3://{bucket}/{key}", str(out)),
         "rclone": lambda key, out: clients.rclone(ep).run(
             "copyto", f"{clients.RCLONE_REMOTE}:{bucket}/{key}", str(out)
         ),
