@@ -7,6 +7,8 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 pub const ENVELOPE_META: &str = "x-amz-meta-cloak";
 
 /// Client headers that describe the object and go upstream with a PUT or multipart create.
+/// `If-Match` is not among them: it names a plaintext ETag the store has never seen, so
+/// `conditional::gate_write` checks it and sends the store its own ETag instead.
 const OBJECT_HEADERS: &[&str] = &[
     "cache-control",
     "content-disposition",

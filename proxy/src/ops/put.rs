@@ -10,6 +10,7 @@ use super::Call;
 use crate::body::{self, ProxyBody};
 use crate::checksum::{BodyDigests, Digests, Expectations};
 use crate::chunked::ChunkedError;
+use crate::conditional::{gate_write, WriteGate};
 use crate::error::S3Error;
 use crate::state::ObjectFacts;
 use crate::upstream::UpstreamRequest;
@@ -34,6 +35,12 @@ pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> 
         ));
     }
 
+    // Conditions are checked before the body is read: a refused write consumes nothing.
+    let conditions = match gate_write(&call).await? {
+        WriteGate::Proceed(conditions) => conditions,
+        WriteGate::Refused(resp) => return Ok(super::forward::relay(resp)),
+    };
+
     // Key material comes first: without a key the body is never read, so nothing is stored.
     let (bucket, key) = (call.bucket().to_owned(), call.key().to_owned());
     let fresh = call.app.keys.new_object(&bucket, &key).await?;
@@ -50,6 +57,7 @@ pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> 
     );
 
     let mut up = headers::object_headers(&call.parts.headers);
+    up.extend(conditions);
     up.insert("content-length", layout.stored_len(len).into());
     headers::set(&mut up, ENVELOPE_META, &fresh.header.encode());
     let req = UpstreamRequest {
