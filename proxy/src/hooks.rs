@@ -59,8 +59,14 @@ pub trait Inspector: Send + Sync {
 pub struct AuditRecord {
     pub ctx: RequestContext,
     pub status: u16,
+    /// The S3 error code answered, or `ResponseAborted` for a response body that failed or
+    /// was dropped before all it promised was sent.
     pub error_code: Option<&'static str>,
+    /// The request body's payload bytes, counted as the operation read them: for an
+    /// aws-chunked upload the decoded payload, without chunk framing, signatures or trailer.
+    /// A body the operation never read counts 0, one it stopped reading counts what it read.
     pub bytes_in: u64,
+    /// The response body bytes handed to the HTTP layer (none for HEAD, 204 or 304).
     pub bytes_out: u64,
     pub decision: Decision,
     pub duration_ms: u64,

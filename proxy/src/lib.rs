@@ -14,8 +14,8 @@
 //! - `ops`: the S3 operations (put, read, copy, attributes, list, multipart, forward) and
 //!   the streaming bodies that seal and open units.
 //! - `xml`: the S3 XML documents Cloak reads, writes or rewrites as they stream.
-//! - `body`, `audit_body`: the boxed body type, and the wrapper that writes the audit record
-//!   when a response body ends.
+//! - `body`, `audit_body`: the boxed body type, and the wrappers that count the bytes each
+//!   way and write the audit record when a response body ends.
 //! - `conditional`: If-Match and friends, against plaintext ETags.
 //! - `keys`: the named key providers and their cache and KEK layers, the rules that choose
 //!   a provider and master key per bucket and prefix, fresh data keys, opening stored ones.

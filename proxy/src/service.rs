@@ -10,7 +10,7 @@ use http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
 use tracing::Instrument;
 
-use crate::audit_body::AuditedBody;
+use crate::audit_body::{self, AuditedBody, ByteCount};
 use crate::body::{self, ProxyBody};
 use crate::error::{Fault, S3Error};
 use crate::hooks::{AuditRecord, Decision, RequestContext};
@@ -43,7 +43,8 @@ async fn run(app: Arc<App>, req: Request<Incoming>, request_id: String) -> Respo
         started: SystemTime::now(),
     };
     let mut decision = Decision::Allow;
-    let outcome = prepare(&app, parts, incoming, &mut ctx, &mut decision).await;
+    let bytes_in = ByteCount::default();
+    let outcome = prepare(&app, parts, incoming, &bytes_in, &mut ctx, &mut decision).await;
     let resource = resource_of(&ctx);
     let (resp, error_code) = match outcome {
         Ok(call) => match ops::dispatch(call).await {
@@ -52,7 +53,21 @@ async fn run(app: Arc<App>, req: Request<Incoming>, request_id: String) -> Respo
         },
         Err(e) => error_response(e, &request_id, &resource, head),
     };
-    finish(&app, resp, ctx, decision, error_code, started, &request_id)
+    let record = AuditRecord {
+        ctx,
+        status: resp.status().as_u16(),
+        error_code,
+        bytes_in: 0,
+        bytes_out: 0,
+        decision,
+        duration_ms: 0,
+    };
+    let facts = RequestFacts {
+        head,
+        started,
+        bytes_in,
+    };
+    finish(&app, resp, record, facts, &request_id)
 }
 
 /// Authenticates, classifies and asks the policy; returns the call ready to run.
@@ -60,6 +75,7 @@ async fn prepare(
     app: &Arc<App>,
     parts: http::request::Parts,
     incoming: Incoming,
+    bytes_in: &ByteCount,
     ctx: &mut RequestContext,
     decision: &mut Decision,
 ) -> Result<Call, S3Error> {
@@ -98,6 +114,7 @@ async fn prepare(
         app: app.clone(),
         parts,
         body: Some(incoming),
+        bytes_in: bytes_in.clone(),
         target,
         verified,
         ctx: ctx.clone(),
@@ -121,30 +138,30 @@ fn error_response(
     (e.into_response(request_id, resource, head), Some(code))
 }
 
+/// What the audited response body needs to know about its request.
+struct RequestFacts {
+    /// A HEAD request, whose response carries no body.
+    head: bool,
+    started: Instant,
+    /// The request body bytes the operation reads, counted as it reads them.
+    bytes_in: ByteCount,
+}
+
 /// Stamps the request id and wraps the body so the audit record is written when it ends.
 fn finish(
     app: &Arc<App>,
     resp: Response<ProxyBody>,
-    ctx: RequestContext,
-    decision: Decision,
-    error_code: Option<&'static str>,
-    started: Instant,
+    record: AuditRecord,
+    facts: RequestFacts,
     request_id: &str,
 ) -> Response<ProxyBody> {
     let (mut parts, inner) = resp.into_parts();
     if let Ok(v) = HeaderValue::from_str(request_id) {
         parts.headers.insert("x-amz-request-id", v);
     }
-    let record = AuditRecord {
-        ctx,
-        status: parts.status.as_u16(),
-        error_code,
-        bytes_in: 0,
-        bytes_out: 0,
-        decision,
-        duration_ms: 0,
-    };
-    let audited = AuditedBody::new(inner, record, app.hooks.audit.clone(), started);
+    let promised = audit_body::promised_len(facts.head, parts.status, &parts.headers, &inner);
+    let sink = app.hooks.audit.clone();
+    let audited = AuditedBody::new(inner, promised, record, sink, facts.started, facts.bytes_in);
     Response::from_parts(parts, body::boxed(audited))
 }
 

@@ -35,6 +35,7 @@ use http::request::Parts;
 use http::Response;
 use hyper::body::Incoming;
 
+use crate::audit_body::{ByteCount, CountedBody};
 use crate::auth::Verified;
 use crate::body::{self, ProxyBody};
 use crate::chunked::{AwsChunkedBody, DecoderConfig};
@@ -48,6 +49,8 @@ pub struct Call {
     pub app: Arc<App>,
     pub parts: Parts,
     pub body: Option<Incoming>,
+    /// The audit record's `bytes_in`: [`Call::plaintext_body`] counts what it yields.
+    pub bytes_in: ByteCount,
     pub target: Target,
     pub verified: Verified,
     pub ctx: RequestContext,
@@ -55,7 +58,8 @@ pub struct Call {
 
 impl Call {
     /// The client's body with aws-chunked framing removed (chunk signatures verified on the
-    /// way), and the plaintext length it declares.
+    /// way), and the plaintext length it declares. Its bytes are counted into `bytes_in` as
+    /// they are read.
     pub fn plaintext_body(&mut self) -> Result<(ProxyBody, Option<u64>), S3Error> {
         let incoming = self
             .body
@@ -71,13 +75,15 @@ impl Call {
                         "aws-chunked uploads must send x-amz-decoded-content-length",
                     )
                 })?;
-                Ok((
-                    body::boxed(AwsChunkedBody::new(incoming, config)),
-                    Some(len),
-                ))
+                let decoded = AwsChunkedBody::new(incoming, config);
+                Ok((self.counted(body::boxed(decoded)), Some(len)))
             }
-            None => Ok((body::boxed(incoming), self.content_length())),
+            None => Ok((self.counted(body::boxed(incoming)), self.content_length())),
         }
+    }
+
+    fn counted(&self, payload: ProxyBody) -> ProxyBody {
+        body::boxed(CountedBody::new(payload, self.bytes_in.clone()))
     }
 
     pub fn content_length(&self) -> Option<u64> {

@@ -88,13 +88,22 @@ pub struct Failure {
 impl Cloak {
     /// Starts a store and a proxy in a fresh directory, and creates [`BUCKET`] through it.
     pub async fn start() -> Self {
-        Self::start_with_keys(|ring| format!("[keys]\nkeyring_path = \"{}\"\n", ring.display()))
-            .await
+        Self::start_with_hooks(Hooks::default()).await
     }
 
     /// [`Cloak::start`] with a `[keys]` section of the test's own, made from the path of a
     /// keyring (already created, with master key `default`) in the test's directory.
     pub async fn start_with_keys(keys: impl FnOnce(&Path) -> String) -> Self {
+        Self::start_with(keys, Hooks::default()).await
+    }
+
+    /// [`Cloak::start`] with the test's own hooks, such as an audit sink that keeps records.
+    pub async fn start_with_hooks(hooks: Hooks) -> Self {
+        let keys = |ring: &Path| format!("[keys]\nkeyring_path = \"{}\"\n", ring.display());
+        Self::start_with(keys, hooks).await
+    }
+
+    async fn start_with(keys: impl FnOnce(&Path) -> String, hooks: Hooks) -> Self {
         init_tracing();
         let dir = tempfile::tempdir().expect("temporary directory");
         let store_dir = dir.path().join("store");
@@ -104,7 +113,7 @@ impl Cloak {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let addr = listener.local_addr().expect("bound address");
         let config = write_config(dir.path(), addr, &store.endpoint(), keys);
-        let app = App::from_config(&config, Hooks::default()).await;
+        let app = App::from_config(&config, hooks).await;
         let app = app.expect("proxy state builds");
         let state = app.clone();
 
