@@ -8,22 +8,11 @@ from botocore.exceptions import ClientError
 from harness import checks
 from harness.targets import target_params
 
-PUT_IF_MATCH = (
-    "PutObject drops the client's If-Match: OBJECT_HEADERS in proxy/src/ops/headers.rs "
-    "forwards if-none-match but not if-match, and put.rs does not evaluate it against the "
-    "plaintext ETag, so a PUT with a stale ETag overwrites the object (moto directly: 412)"
-)
-COMPLETE_IF_NONE_MATCH = (
-    "CompleteMultipartUpload drops the client's If-None-Match: *: complete_upstream() in "
-    "proxy/src/ops/multipart/complete.rs sends the store only Content-Length, so completing "
-    "an upload over an existing key replaces it (moto directly: 412 PreconditionFailed)"
-)
 STALE = '"' + "0" * 32 + '"'
 
 
-def _moto(reason: str | None = None) -> list:
-    params = target_params(xfail={"moto-http": reason, "moto-https": reason} if reason else {})
-    return [p for p in params if p.id.startswith("moto")]
+def _moto() -> list:
+    return [p for p in target_params() if p.id.startswith("moto")]
 
 
 @pytest.mark.parametrize("target", _moto(), indirect=True)
@@ -40,7 +29,7 @@ def test_put_if_none_match(target, steps):
     s.finish()
 
 
-@pytest.mark.parametrize("target", _moto(PUT_IF_MATCH), indirect=True)
+@pytest.mark.parametrize("target", _moto(), indirect=True)
 def test_put_if_match(target, steps):
     s = steps("boto3 conditional writes")
     client, bucket = target.observer(), target.new_bucket("cond-put")
@@ -59,7 +48,7 @@ def test_put_if_match(target, steps):
     s.finish()
 
 
-@pytest.mark.parametrize("target", _moto(COMPLETE_IF_NONE_MATCH), indirect=True)
+@pytest.mark.parametrize("target", _moto(), indirect=True)
 def test_complete_if_none_match(target, steps):
     s = steps("boto3 conditional writes")
     client, bucket = target.observer(), target.new_bucket("cond-complete")

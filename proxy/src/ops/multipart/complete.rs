@@ -1,5 +1,10 @@
 //! CompleteMultipartUpload: check the client's parts against their markers, seal the trailer,
 //! put it after the last part, complete upstream, and clean up.
+//!
+//! A conditional Complete (`If-Match`, `If-None-Match: *`) is checked before anything is
+//! read or written, and its conditions go to the store's Complete. Until the store has
+//! completed, the upload and its markers stay as they were, so a refused Complete can be
+//! retried or aborted.
 
 use std::collections::HashMap;
 
@@ -16,6 +21,7 @@ use super::upload_id::UploadId;
 use super::walk::{PartWalk, Upload};
 use super::{invalid_part, MIN_PART};
 use crate::body::{self, ProxyBody};
+use crate::conditional::{gate_write, WriteGate};
 use crate::error::S3Error;
 use crate::state::ObjectFacts;
 use crate::upstream::UpstreamRequest;
@@ -26,6 +32,10 @@ const MAX_COMPLETE_BODY: usize = 4 << 20;
 
 pub async fn complete(mut call: Call) -> Result<Response<ProxyBody>, S3Error> {
     let id = UploadId::decode(call.target.param("uploadId").unwrap_or_default())?;
+    let conditions = match gate_write(&call).await? {
+        WriteGate::Proceed(conditions) => conditions,
+        WriteGate::Refused(resp) => return Ok(relay(resp)),
+    };
     let request = read_body(&mut call).await?;
     let wanted = parse_complete_request(&request)
         .map_err(|e| S3Error::bad_request(e.s3_code(), e.to_string()))?;
@@ -64,7 +74,7 @@ pub async fn complete(mut call: Call) -> Result<Response<ProxyBody>, S3Error> {
         .map(|m| (m.part, format!("\"{}\"", m.upstream_etag)))
         .collect();
     list.push(tail);
-    let outcome = complete_upstream(&call, &id, &list).await?;
+    let outcome = complete_upstream(&call, &id, &list, conditions).await?;
     let result = match outcome {
         Ok(result) => result,
         Err(resp) => return Ok(resp),
@@ -237,13 +247,16 @@ async fn fetch(call: &Call, key: &str) -> Result<(ProxyBody, u64), S3Error> {
     Ok((body::boxed(resp.into_body()), len))
 }
 
+/// The store's Complete, carrying the client's conditions in the store's terms. A refusal
+/// (a 412 among them) is relayed, and the upload is left for the client to retry or abort.
 async fn complete_upstream(
     call: &Call,
     id: &UploadId,
     parts: &[(u32, String)],
+    conditions: HeaderMap,
 ) -> Result<Result<CompleteResult, Response<ProxyBody>>, S3Error> {
     let xml = write_complete_request(parts.iter().map(|(n, e)| (*n, e.as_str())));
-    let mut h = HeaderMap::new();
+    let mut h = conditions;
     h.insert("content-length", xml.len().into());
     let req = UpstreamRequest {
         method: http::Method::POST,
