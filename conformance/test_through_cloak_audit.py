@@ -8,22 +8,7 @@ import time
 import pytest
 
 from harness import checks
-from harness.targets import PAIRS, target_params
-
-RESPONSE_ABORTED = (
-    'a GET whose body was sent in full is audited as error="ResponseAborted": hyper stops '
-    "polling a response body once Content-Length bytes are out and drops it, and "
-    "AuditedBody's Drop (proxy/src/audit_body.rs) reads inner.is_end_stream() == false, "
-    "which the decrypting body still says after its last frame, as an abort"
-)
-BYTES_IN = (
-    "every audit record says bytes_in=0: finish() in proxy/src/service.rs builds the "
-    "AuditRecord with bytes_in: 0 and nothing counts the request body"
-)
-
-
-def _on_every_pair(reason: str) -> list:
-    return target_params(xfail={f"{store}-{scheme}": reason for store, scheme in PAIRS})
+from harness.targets import target_params
 
 
 @pytest.mark.parametrize("target", target_params(), indirect=True)
@@ -50,7 +35,7 @@ def test_audit_one_record_per_request(target, steps):
     s.finish()
 
 
-@pytest.mark.parametrize("target", _on_every_pair(RESPONSE_ABORTED), indirect=True)
+@pytest.mark.parametrize("target", target_params(), indirect=True)
 def test_audit_complete_get(target, steps):
     s = steps("boto3 audit")
     client, bucket, data = _setup(target)
@@ -67,7 +52,7 @@ def test_audit_complete_get(target, steps):
     s.finish()
 
 
-@pytest.mark.parametrize("target", _on_every_pair(BYTES_IN), indirect=True)
+@pytest.mark.parametrize("target", target_params(), indirect=True)
 def test_audit_put_bytes_in(target, steps):
     s = steps("boto3 audit")
     client, bucket, data = _setup(target)
