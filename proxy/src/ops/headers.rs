@@ -50,13 +50,18 @@ const CLIENT_ONLY: &[&str] = &[
 ];
 
 /// Upstream response headers the proxy replaces or must not pass on.
+/// The store's request ids go too: botocore reports `x-amzn-requestid` before
+/// `x-amz-request-id`, and a client's error report must name Cloak's id, the one in its log.
 const UPSTREAM_ONLY: &[&str] = &[
     "connection",
     "keep-alive",
+    "server",
     "transfer-encoding",
+    "x-amz-content-sha256",
     "x-amz-id-2",
     "x-amz-request-id",
     "x-amz-transfer-encoding",
+    "x-amzn-requestid",
 ];
 
 /// Copies the object-describing headers and user metadata for a new object.
@@ -131,4 +136,28 @@ pub fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
 
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stores_request_ids_and_identity_stay_upstream() {
+        let mut store = HeaderMap::new();
+        for (name, value) in [
+            ("x-amzn-requestid", "moto-id"),
+            ("x-amz-request-id", "store-id"),
+            ("server", "Werkzeug"),
+            ("content-type", "application/xml"),
+        ] {
+            store.insert(name, value.parse().unwrap());
+        }
+
+        let mut client = HeaderMap::new();
+        forwarded_response_headers(&store, &mut client);
+
+        assert_eq!(client.len(), 1);
+        assert_eq!(client["content-type"], "application/xml");
+    }
 }
