@@ -67,17 +67,20 @@ impl S3Error {
         )
     }
 
+    /// The store failed or answered something unusable. S3 has no 502 code; clients retry
+    /// `503 ServiceUnavailable`, which is what S3 itself answers when it cannot serve.
     pub fn upstream(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_GATEWAY, "ServiceUnavailable", message).fault(Fault::Upstream)
-    }
-
-    pub fn slow_down(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "ServiceUnavailable",
             message,
         )
         .fault(Fault::Upstream)
+    }
+
+    /// A transient conflict at the store (a source replaced mid-copy): retry.
+    pub fn slow_down(message: impl Into<String>) -> Self {
+        Self::upstream(message)
     }
 
     /// The S3 error document, with the request id in the body and in `x-amz-request-id`.
