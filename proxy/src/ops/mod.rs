@@ -57,6 +57,20 @@ pub struct Call {
 }
 
 impl Call {
+    /// [`Call::plaintext_body`] for operations whose length S3 requires up front (PutObject,
+    /// UploadPart): the upstream Content-Length is computed from it before any byte moves.
+    pub fn sized_plaintext_body(&mut self) -> Result<(ProxyBody, u64), S3Error> {
+        let (body, len) = self.plaintext_body()?;
+        let len = len.ok_or_else(|| {
+            S3Error::new(
+                http::StatusCode::LENGTH_REQUIRED,
+                "MissingContentLength",
+                "Content-Length is required",
+            )
+        })?;
+        Ok((body, len))
+    }
+
     /// The client's body with aws-chunked framing removed (chunk signatures verified on the
     /// way), and the plaintext length it declares. Its bytes are counted into `bytes_in` as
     /// they are read.

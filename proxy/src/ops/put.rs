@@ -20,14 +20,7 @@ const MAX_PUT: u64 = 5 << 30;
 
 pub async fn put_object(mut call: Call) -> Result<Response<ProxyBody>, S3Error> {
     let expect = Expectations::from_request(&call.parts.headers, &call.verified.payload)?;
-    let (plaintext, len) = call.plaintext_body()?;
-    let len = len.ok_or_else(|| {
-        S3Error::new(
-            StatusCode::LENGTH_REQUIRED,
-            "MissingContentLength",
-            "Content-Length is required",
-        )
-    })?;
+    let (plaintext, len) = call.sized_plaintext_body()?;
     if len > MAX_PUT {
         return Err(S3Error::bad_request(
             "EntityTooLarge",

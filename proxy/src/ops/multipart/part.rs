@@ -5,7 +5,7 @@
 
 use cloak_envelope::layout::Layout;
 use cloak_envelope::Sealer;
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, Response};
 
 use super::super::encrypt_body::{EncryptingBody, Ending};
 use super::super::headers;
@@ -24,14 +24,7 @@ pub async fn upload_part(mut call: Call) -> Result<Response<ProxyBody>, S3Error>
     let id = UploadId::decode(call.target.param("uploadId").unwrap_or_default())?;
     let part = part_number(&call)?;
     let expect = Expectations::from_request(&call.parts.headers, &call.verified.payload)?;
-    let (plaintext, len) = call.plaintext_body()?;
-    let len = len.ok_or_else(|| {
-        S3Error::new(
-            StatusCode::LENGTH_REQUIRED,
-            "MissingContentLength",
-            "Content-Length is required",
-        )
-    })?;
+    let (plaintext, len) = call.sized_plaintext_body()?;
     let inspector = call.app.hooks.inspector.start(&call.ctx);
     let digests = BodyDigests::new(expect);
     let digests = match store_part(&call, &id, part, plaintext, len, digests, inspector).await? {
